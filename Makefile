@@ -26,7 +26,7 @@ demo: $(STAMP)
 
 ## make test: the whole suite (unit, API, browser), in parallel
 test: $(STAMP)
-	$(BIN)/python -m pytest -n auto --dist loadgroup -q $(PYTEST_ARGS)
+	YIWANG_CACHE_PREFIX=test-$$(date +%s%N)- $(BIN)/python -m pytest -n auto --dist loadgroup -q $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

@@ -12,6 +12,9 @@ from pathlib import Path
 
 import dj_database_url
 
+from yiwang.sso.keys import oidc_private_key
+from yiwang.sso.scopes import SCOPES as SSO_SCOPES
+
 BASE_DIR = Path(__file__).resolve().parent
 REPO_DIR = BASE_DIR.parent.parent
 DATA_DIR = Path(os.environ.get("YIWANG_DATA_DIR", REPO_DIR / "data")).resolve()
@@ -58,7 +61,10 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "yiwang.core",
     "yiwang.accounts",
+    "yiwang.sso",  # before oauth2_provider, so our consent template wins
+    "oauth2_provider",
     "yiwang.catalog",
+    "yiwang.search",
     "yiwang.web",
 ]
 
@@ -72,6 +78,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "yiwang.accounts.middleware.StaffSecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -90,6 +97,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "yiwang.web.context_processors.portal",
             ],
         },
     },
@@ -104,6 +112,9 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": os.environ.get("YIWANG_SQLITE_PATH", str(DATA_DIR / "yiwang.sqlite3")),
+            # Keep each thread's connection (and its page cache and PRAGMAs) between requests: reopening
+            # SQLite per request cost the catalogue API ~80% of its throughput (docs/benchmarks.md).
+            "CONN_MAX_AGE": None,
             "OPTIONS": {
                 # WAL lets readers run beside the one writer; IMMEDIATE takes the write lock at BEGIN so
                 # two writers queue instead of failing on a lock upgrade.
@@ -120,16 +131,18 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache ----------------------------------------------------------------------------------------
 _redis_url = os.environ.get("REDIS_URL", "").strip()
+# Each pytest-xdist worker has its own test database, so its cache keys must never meet another worker's.
+_cache_prefix = os.environ.get("YIWANG_CACHE_PREFIX", "yiwang") + os.environ.get("PYTEST_XDIST_WORKER", "")
 if _redis_url:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": _redis_url,
-            "KEY_PREFIX": os.environ.get("YIWANG_CACHE_PREFIX", "yiwang"),
+            "KEY_PREFIX": _cache_prefix,
         }
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "yiwang"}}
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": _cache_prefix}}
 
 # --- Accounts and security ------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -143,6 +156,24 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+LOGIN_URL = "accounts:signin"
+LOGIN_REDIRECT_URL = "accounts:me"
+# SMS gateway: "file" (data/sms-outbox.log, development), "console", or a dotted path to a gateway class.
+YIWANG_SMS_GATEWAY = os.environ.get("YIWANG_SMS_GATEWAY", "file")
+# OpenID Connect provider (yiwang.sso, django-oauth-toolkit): RS256 key from env or the data folder.
+# Named explicitly so our migrations can depend on the (swappable) token model.
+OAUTH2_PROVIDER_ACCESS_TOKEN_MODEL = "oauth2_provider.AccessToken"  # noqa: S105 - a model name
+OAUTH2_PROVIDER = {
+    "OIDC_ENABLED": True,
+    "OIDC_RSA_PRIVATE_KEY": oidc_private_key(DATA_DIR),
+    "OIDC_RP_INITIATED_LOGOUT_ENABLED": True,
+    "PKCE_REQUIRED": True,
+    "OAUTH2_VALIDATOR_CLASS": "yiwang.sso.validators.YiwangValidator",
+    "SCOPES": SSO_SCOPES,
+    "DEFAULT_SCOPES": ["openid"],
+    "ACCESS_TOKEN_EXPIRE_SECONDS": 900,
+    "ROTATE_REFRESH_TOKEN": True,
+}
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = _env_bool("YIWANG_SECURE_COOKIES", False)
@@ -154,6 +185,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
 # Rate limits on public APIs: requests per minute per client address.
 YIWANG_PUBLIC_API_RATE = int(os.environ.get("YIWANG_PUBLIC_API_RATE", "600"))
+# Proxies (addresses or networks) whose X-Forwarded-For header is believed; empty: use REMOTE_ADDR only.
+YIWANG_TRUSTED_PROXIES = _env_list("YIWANG_TRUSTED_PROXIES", "")
 
 # --- Internationalisation -------------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from yiwang.api import api
 from yiwang.core import health
@@ -14,9 +15,18 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("api/", api.urls),
+    # Staff sign in through the account pages (password + TOTP), never the admin's password-only form.
+    path("admin/login/", RedirectView.as_view(pattern_name="accounts:staff_signin", query_string=True)),
     path("admin/", admin.site.urls),
+    path("account/", include("yiwang.accounts.urls")),
+    path("o/", include("yiwang.sso.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("yiwang.web.urls")),
 ]
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+
+handler400 = "yiwang.web.views.errors.bad_request"
+handler403 = "yiwang.web.views.errors.permission_denied"
+handler404 = "yiwang.web.views.errors.page_not_found"
+handler500 = "yiwang.web.views.errors.server_error"

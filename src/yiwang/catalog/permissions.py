@@ -2,16 +2,18 @@
 
 A staff member acts on an implementation when one of their memberships is in the implementation's
 organisation, or (covers_region_subtree) in any organisation of a region whose subtree contains the
-implementation's region. The identity issue generalises this into one permission module; the rule stays.
+implementation's region. The rule itself lives in yiwang.accounts.permissions; this module names the
+catalogue's actions and roles.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Q
 
-from yiwang.accounts.models import Membership, Role
+from yiwang.accounts import permissions as central
+from yiwang.accounts.models import Role
 
 EDIT_ROLES = frozenset({Role.CATALOG_EDITOR, Role.ADMIN})
 REVIEW_ROLES = frozenset({Role.CATALOG_REVIEWER, Role.ADMIN})
@@ -31,34 +33,19 @@ def is_system(actor: Any) -> bool:
     return actor is None
 
 
-def _memberships(user: Any, roles: frozenset[str]) -> QuerySet[Membership]:
-    return Membership.objects.filter(user=user, role__in=roles).select_related("organisation__region")
-
-
 def organisation_scope_q(user: Any, roles: frozenset[str], *, prefix: str = "") -> Q:
     """A filter selecting rows (by `{prefix}organisation` / `{prefix}region`) the user may act on."""
-    if user is None or getattr(user, "is_superuser", False):
+    if user is None:
         return Q()
-    scope = Q(pk__in=[])
-    for membership in _memberships(user, roles):
-        scope |= Q(**{f"{prefix}organisation_id": membership.organisation_id})
-        if membership.covers_region_subtree:
-            region = membership.organisation.region
-            scope |= Q(**{f"{prefix}region__code__startswith": region.subtree_prefix})
-    return scope
+    return central.scope_q(user, roles, prefix)
 
 
 def can(user: Any, action: str, implementation: Any) -> bool:
-    if is_system(user) or getattr(user, "is_superuser", False):
+    if is_system(user):
         return True
-    if not getattr(user, "is_authenticated", False):
-        return False
-    roles = ACTION_ROLES[action]
-    for membership in _memberships(user, roles):
-        if membership.organisation_id == implementation.organisation_id:
-            return True
-        if membership.covers_region_subtree and implementation.region_id.startswith(
-            membership.organisation.region.subtree_prefix
-        ):
-            return True
-    return False
+    return central.has_role_at(
+        user,
+        ACTION_ROLES[action],
+        organisation_id=implementation.organisation_id,
+        region_code=implementation.region_id,
+    )

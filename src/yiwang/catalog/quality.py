@@ -234,11 +234,17 @@ def _is_immediate(guide: GuideVersion) -> bool:
     return guide.promised_limit_unit == codes.TimeUnit.IMMEDIATE or guide.promised_limit == 0
 
 
-def _limit_label(value: int | None, unit: str) -> str:
+def format_duration(value: int | None, unit: str) -> str:
+    """A time limit as people write it: 20个工作日, 3个月, 即办."""
     if unit == codes.TimeUnit.IMMEDIATE:
         return _("即办")
-    unit_label = codes.TimeUnit(unit).label if unit in codes.TimeUnit.values else unit
-    return f"{value}{unit_label}"
+    templates: dict[str, str] = {
+        codes.TimeUnit.WORKING_DAY: _("%(n)s个工作日"),
+        codes.TimeUnit.CALENDAR_DAY: _("%(n)s个自然日"),
+        codes.TimeUnit.MONTH: _("%(n)s个月"),
+        codes.TimeUnit.YEAR: _("%(n)s年"),
+    }
+    return templates.get(unit, "%(n)s" + unit) % {"n": value}
 
 
 # --- 必备要素 ------------------------------------------------------------------------------------------
@@ -347,14 +353,14 @@ def _check_limits(guide: GuideVersion, parts: _Parts) -> Iterator[Finding]:
                 _(
                     "办件类型为即办件，但承诺办结时限为%(limit)s：请把承诺时限改为0（即办），或把办件类型改为“承诺件”。"
                 )
-                % {"limit": _limit_label(guide.promised_limit, unit)},
+                % {"limit": format_duration(guide.promised_limit, unit)},
             )
         elif not immediate and guide.case_type == codes.CaseType.OTHER:
             yield _warning(
                 "limit.promised_case_type",
                 "case_type",
                 _("承诺办结时限为%(limit)s，办件类型一般应为“承诺件”，请核对。")
-                % {"limit": _limit_label(guide.promised_limit, unit)},
+                % {"limit": format_duration(guide.promised_limit, unit)},
             )
     if unit == codes.TimeUnit.IMMEDIATE and guide.promised_limit not in (None, 0):
         yield _warning(
@@ -375,8 +381,8 @@ def _check_limits(guide: GuideVersion, parts: _Parts) -> Iterator[Finding]:
             "promised_limit",
             _("承诺办结时限（%(promised)s）超过了法定办结时限（%(legal)s），请缩短承诺时限。")
             % {
-                "promised": _limit_label(guide.promised_limit, unit),
-                "legal": _limit_label(guide.legal_limit, guide.legal_limit_unit),
+                "promised": format_duration(guide.promised_limit, unit),
+                "legal": format_duration(guide.legal_limit, guide.legal_limit_unit),
             },
         )
 
@@ -490,7 +496,7 @@ def _check_visits_and_online(guide: GuideVersion) -> Iterator[Finding]:
             "online.depth_requires_online",
             "is_online",
             _("网上办理深度为“%(depth)s”，但未标记为网办：请勾选“是否网办”，或降低网上办理深度。")
-            % {"depth": codes.OnlineDepth(guide.online_depth).label},
+            % {"depth": dict(codes.OnlineDepth.choices).get(guide.online_depth, guide.online_depth)},
         )
     if guide.is_online and _blank(guide.online_url):
         yield _warning(

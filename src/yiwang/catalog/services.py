@@ -397,7 +397,7 @@ def reject(guide: GuideVersion, *, reason: str, actor: Any = None) -> GuideVersi
 def publish(guide: GuideVersion, *, actor: Any = None) -> GuideVersion:
     """Publish a reviewed version: refused with the findings while any blocking finding remains."""
     implementation = (
-        Implementation.objects.select_for_update()
+        Implementation.objects.select_for_update(of=("self",))  # PostgreSQL: no FOR UPDATE on outer joins
         .select_related("organisation", "region", "basic_item__parent")
         .get(pk=guide.implementation_id)
     )
@@ -473,11 +473,9 @@ def new_version(implementation: Implementation, *, actor: Any = None, change_not
     )
     if source is None:
         raise CatalogError(_("该事项还没有任何版本，请先新建草稿。"))
-    copy = _copy_guide(source, version=source.version + 1 if source else 1, actor=actor)
+    # The next number after every existing version (read before the copy exists, or it counts itself).
     last = locked.versions.aggregate(last=Max("version"))["last"] or 0
-    if copy.version <= last:
-        GuideVersion.objects.filter(pk=copy.pk).update(version=last + 1)
-        copy.version = last + 1
+    copy = _copy_guide(source, version=last + 1, actor=actor)
     if change_note:
         GuideVersion.objects.filter(pk=copy.pk).update(change_note=change_note[:300])
         copy.change_note = change_note[:300]

@@ -51,7 +51,7 @@ class PlannedDay:
 class SeedOutcome:
     year: int
     status: str  # the year's status after seeding
-    action: str  # created | replaced | refreshed | kept
+    action: str  # created | replaced | refreshed | unchanged | kept
     days: int
 
     def describe(self) -> str:
@@ -59,6 +59,7 @@ class SeedOutcome:
             "created": _("已新建"),
             "replaced": _("临时日历已由正式安排替换"),
             "refreshed": _("已重新生成"),
+            "unchanged": _("内容未变"),
             "kept": _("已是正式安排，未改动"),
         }
         return _("%(year)d 年：%(status)s，%(action)s（例外日期 %(days)d 天）") % {
@@ -169,18 +170,29 @@ def _announce(year: int, status: str | None) -> None:
     events.publish(CALENDAR_CHANGED_EVENT, {"year": year, "status": status})
 
 
-def replace_year(year: int, status: str, source: str, days: Iterable[PlannedDay], *, actor: Any) -> int:
-    """Replace a whole year's schedule (its status and every exception day) in one audited transaction."""
-    planned = list(days)
+def replace_year(year: int, status: str, source: str, days: Iterable[PlannedDay], *, actor: Any) -> bool:
+    """Replace a whole year's schedule (its status and every exception day) in one audited transaction.
+
+    Returns False, writing nothing, when the year already holds exactly this schedule.
+    """
+    planned = sorted(days, key=lambda day: day.date)
     outside = [day.date for day in planned if day.date.year != year]
     if outside:
         raise ValueError(_("日期 %(d)s 不属于 %(year)d 年。") % {"d": outside[0].isoformat(), "year": year})
+    wanted = {
+        "year": year,
+        "status": status,
+        "source": source,
+        "days": [[day.date.isoformat(), str(day.kind), day.name] for day in planned],
+    }
     with transaction.atomic():
         # Lock (or create) the year row first so two writers of the same year queue.
-        row, _created = CalendarYear.objects.select_for_update().get_or_create(
+        row, created = CalendarYear.objects.select_for_update().get_or_create(
             year=year, defaults={"status": status, "source": source}
         )
-        before = year_snapshot(year)
+        before = None if created else year_snapshot(year)
+        if before == wanted:
+            return False
         CalendarDay.objects.filter(date__year=year).delete()
         CalendarDay.objects.bulk_create(CalendarDay(date=p.date, kind=p.kind, name=p.name) for p in planned)
         row.status, row.source = status, source
@@ -190,13 +202,13 @@ def replace_year(year: int, status: str, source: str, days: Iterable[PlannedDay]
             action="calendar.replace_year",
             object_type="core.CalendarYear",
             object_id=year,
-            before=before if before["status"] else None,
-            after=year_snapshot(year),
+            before=before,
+            after=wanted,
             summary=_("%(year)d 年日历写入：%(status)s，%(n)d 个例外日期（%(source)s）")
             % {"year": year, "status": CalendarYearStatus(status).label, "n": len(planned), "source": source},
         )
         _announce(year, status)
-    return len(planned)
+    return True
 
 
 def seed_year(year: int, *, actor: Any = None, force: bool = False) -> SeedOutcome:
@@ -205,15 +217,23 @@ def seed_year(year: int, *, actor: Any = None, force: bool = False) -> SeedOutco
     if year in package_years():
         if current == CalendarYearStatus.OFFICIAL and not force:
             return SeedOutcome(year, current, "kept", CalendarDay.objects.filter(date__year=year).count())
-        action = "created" if current is None else "replaced" if current != CalendarYearStatus.OFFICIAL else "refreshed"
-        count = replace_year(year, CalendarYearStatus.OFFICIAL, _official_source(), official_days(year), actor=actor)
-        return SeedOutcome(year, CalendarYearStatus.OFFICIAL, action, count)
+        days = official_days(year)
+        changed = replace_year(year, CalendarYearStatus.OFFICIAL, _official_source(), days, actor=actor)
+        action = (
+            "created"
+            if current is None
+            else "replaced"
+            if current != CalendarYearStatus.OFFICIAL
+            else "refreshed"
+        )
+        return SeedOutcome(year, CalendarYearStatus.OFFICIAL, action if changed else "unchanged", len(days))
     if current == CalendarYearStatus.OFFICIAL:
         # Entered by an administrator from the State Council's notice: never overwritten by a guess.
         return SeedOutcome(year, current, "kept", CalendarDay.objects.filter(date__year=year).count())
+    days = provisional_days(year)
+    changed = replace_year(year, CalendarYearStatus.PROVISIONAL, _provisional_source(), days, actor=actor)
     action = "created" if current is None else "refreshed"
-    count = replace_year(year, CalendarYearStatus.PROVISIONAL, _provisional_source(), provisional_days(year), actor=actor)
-    return SeedOutcome(year, CalendarYearStatus.PROVISIONAL, action, count)
+    return SeedOutcome(year, CalendarYearStatus.PROVISIONAL, action if changed else "unchanged", len(days))
 
 
 def seed_calendar(years: Iterable[int], *, actor: Any = None, force: bool = False) -> list[SeedOutcome]:
@@ -232,12 +252,13 @@ def parse_year_range(text: str) -> list[int]:
                 low, high = (int(x) for x in part.split("-", 1))
             else:
                 low = high = int(part)
-            if low > high or not (1949 <= low and high <= 2100):
+            if low > high or not (low >= 1949 and high <= 2100):
                 raise ValueError
             years.update(range(low, high + 1))
     except ValueError:
         raise ValueError(
-            _("年份范围“%(text)s”无法识别：请写成 2020-2027、2025 或 2024,2026（1949–2100 之间）。") % {"text": text}
+            _("年份范围“%(text)s”无法识别：请写成 2020-2027、2025 或 2024,2026（1949–2100 之间）。")
+            % {"text": text}
         ) from None
     if not years:
         raise ValueError(_("请至少给出一个年份，例如 --years 2020-2027。"))
@@ -258,8 +279,9 @@ def _row_state(obj: CalendarYear | CalendarDay | None) -> dict[str, Any] | None:
 def save_calendar_row(obj: CalendarYear | CalendarDay, *, actor: Any) -> None:
     """Save one edited row (admin) with its audit row; deadlines subscribers hear of the change."""
     model = type(obj)
+    pk: Any = obj.pk
     with transaction.atomic():
-        old = model.objects.select_for_update().filter(pk=obj.pk).first()
+        old = model.objects.select_for_update().filter(pk=pk).first()
         obj.save()
         year = obj.year if isinstance(obj, CalendarYear) else obj.date.year
         audit.record(

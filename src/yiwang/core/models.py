@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -169,6 +171,22 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.action} {self.object_type}:{self.object_id}"
+
+    # Append-only at the ORM level too. Bypassing this (raw SQL, queryset.update) is what
+    # `yiwang audit verify` detects through the hash chain.
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise AuditLogImmutableError(
+                _("审计日志只能追加：已写入的第 %(seq)s 行不能修改。") % {"seq": self.seq}
+            )
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise AuditLogImmutableError(_("审计日志只能追加：第 %(seq)s 行不能删除。") % {"seq": self.seq})
+
+
+class AuditLogImmutableError(RuntimeError):
+    """Raised on any attempt to change or delete an audit row through the model."""
 
 
 class AuditChainHead(models.Model):  # noqa: DJ008 (a lock row, never shown)

@@ -67,7 +67,9 @@ def _read_region_rows(text: str, source: str) -> list[_RegionRow]:
         level = (raw.get("level") or "").strip()
         parent = (raw.get("parent_code") or "").strip() or None
         if not validators.REGION_CODE_RE.match(code):
-            problems.append(_("第 %(line)d 行：代码“%(code)s”不是6位行政区划代码。") % {"line": line, "code": code})
+            problems.append(
+                _("第 %(line)d 行：代码“%(code)s”不是6位行政区划代码。") % {"line": line, "code": code}
+            )
             continue
         if code in seen:
             problems.append(_("第 %(line)d 行：代码 %(code)s 重复。") % {"line": line, "code": code})
@@ -90,7 +92,9 @@ def _read_region_rows(text: str, source: str) -> list[_RegionRow]:
                 % {"code": row.code, "parent": row.parent_code}
             )
     if problems:
-        raise RegionFileError(_("%(src)s 无法导入：\n%(list)s") % {"src": source, "list": "\n".join(problems)})
+        raise RegionFileError(
+            _("%(src)s 无法导入：\n%(list)s") % {"src": source, "list": "\n".join(problems)}
+        )
     return sorted(rows, key=lambda row: (LEVEL_ORDER[RegionLevel(row.level)], row.code))
 
 
@@ -103,7 +107,9 @@ def import_regions(path: str | Path | None = None, *, actor: Any = None) -> Regi
     try:
         text = source.read_text(encoding="utf-8-sig")
     except OSError as exc:
-        raise RegionFileError(_("无法读取行政区划文件 %(src)s：%(err)s") % {"src": source, "err": exc}) from None
+        raise RegionFileError(
+            _("无法读取行政区划文件 %(src)s：%(err)s") % {"src": source, "err": exc}
+        ) from None
     result = RegionLoadResult()
     with transaction.atomic():
         rows = _read_region_rows(text, source.name)
@@ -115,7 +121,9 @@ def import_regions(path: str | Path | None = None, *, actor: Any = None) -> Regi
             result.by_level[row.level] = result.by_level.get(row.level, 0) + 1
             region = existing.get(row.code)
             if region is None:
-                Region.objects.create(code=row.code, name=row.name, level=row.level, parent_id=row.parent_code)
+                Region.objects.create(
+                    code=row.code, name=row.name, level=row.level, parent_id=row.parent_code
+                )
                 result.created += 1
             elif (region.name, region.level, region.parent_id) != (row.name, row.level, row.parent_code):
                 region.name, region.level, region.parent_id = row.name, row.level, row.parent_code
@@ -149,7 +157,17 @@ def load_regions(path: str | Path | None = None, *, actor: Any = None) -> int:
 
 # --- Organisations ---------------------------------------------------------------------------------------
 
-ORGANISATION_FIELDS = ("name", "short_name", "uscc", "region", "kind", "parent", "address", "phone", "is_active")
+ORGANISATION_FIELDS = (
+    "name",
+    "short_name",
+    "uscc",
+    "region",
+    "kind",
+    "parent",
+    "address",
+    "phone",
+    "is_active",
+)
 
 
 def organisation_state(org: Organisation) -> dict[str, Any]:
@@ -220,7 +238,10 @@ def _apply_changes(org: Organisation, changes: dict[str, Any]) -> None:
         if value not in OrganisationKind.values:
             raise ValidationError(
                 _("机构类别“%(kind)s”无效，应为：%(choices)s。")
-                % {"kind": value, "choices": "、".join(f"{v}（{label}）" for v, label in OrganisationKind.choices)}
+                % {
+                    "kind": value,
+                    "choices": "、".join(f"{v}（{label}）" for v, label in OrganisationKind.choices),
+                }
             )
         return str(value)
 
@@ -315,7 +336,9 @@ def update_organisation(organisation: Organisation | int, *, actor: Any, **chang
     with transaction.atomic():
         org = Organisation.objects.select_for_update().filter(pk=pk).first()
         if org is None:
-            raise ValidationError(_("实施机构（编号 %(id)s）不存在。") % {"id": pk}, code="organisation_unknown")
+            raise ValidationError(
+                _("实施机构（编号 %(id)s）不存在。") % {"id": pk}, code="organisation_unknown"
+            )
         before = organisation_state(org)
         _apply_changes(org, changes)
         after = organisation_state(org)

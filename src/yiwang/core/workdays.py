@@ -21,6 +21,7 @@ checked at most every YIWANG_CALENDAR_RECHECK_SECONDS (default 30).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import threading
 import time
@@ -140,10 +141,9 @@ def invalidate_cache() -> None:
 
     def announce() -> None:
         clear_cache()
-        try:
+        # On a cache outage other processes still pick the change up at their next database reload.
+        with contextlib.suppress(Exception):
             cache.set(VERSION_CACHE_KEY, uuid.uuid4().hex, None)
-        except Exception:  # other processes then pick the change up at their next database reload
-            pass
 
     transaction.on_commit(announce)
 

@@ -1,0 +1,1 @@
+"""Portal views: thin — parse the request, call a selector, render a template."""
