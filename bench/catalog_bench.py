@@ -235,10 +235,14 @@ class Memory:
     pid: int
     rss_mib: float
     pss_mib: float
+    private_mib: float
 
 
 def memory(pid: int) -> Memory:
-    """RSS from /proc/<pid>/status; PSS (shared pages split among their users) from smaps_rollup."""
+    """RSS from /proc/<pid>/status; PSS (shared pages split among their users) and private (USS: pages
+    only this process uses) from smaps_rollup. RSS counts the mapped database file and the code shared
+    with the master and the other worker, so PSS and private are the fairer "memory per worker".
+    """
 
     def kib(path: Path, key: str) -> float:
         try:
@@ -250,7 +254,9 @@ def memory(pid: int) -> Memory:
         return 0.0
 
     proc = Path("/proc") / str(pid)
-    return Memory(pid, kib(proc / "status", "VmRSS:") / 1024, kib(proc / "smaps_rollup", "Pss:") / 1024)
+    rollup = proc / "smaps_rollup"
+    private = kib(rollup, "Private_Clean:") + kib(rollup, "Private_Dirty:")
+    return Memory(pid, kib(proc / "status", "VmRSS:") / 1024, kib(rollup, "Pss:") / 1024, private / 1024)
 
 
 # --- what to request ----------------------------------------------------------------------------------

@@ -168,10 +168,12 @@ def table(rows: list[Row]) -> str:
 
 
 def memory_table(memories: dict[str, list[cb.Memory]]) -> str:
-    lines = ["| database | worker pid | RSS MiB | PSS MiB |", "|---|---:|---:|---:|"]
+    lines = ["| database | worker pid | RSS MiB | PSS MiB | private MiB |", "|---|---:|---:|---:|---:|"]
     for name, found in memories.items():
         for memory in found:
-            lines.append(f"| {name} | {memory.pid} | {memory.rss_mib:.0f} | {memory.pss_mib:.0f} |")
+            lines.append(
+                f"| {name} | {memory.pid} | {memory.rss_mib:.0f} | {memory.pss_mib:.0f} | {memory.private_mib:.0f} |"
+            )
     return "\n".join(lines)
 
 

@@ -14,6 +14,7 @@ from ninja.renderers import JSONRenderer
 from yiwang.catalog.api import router as catalog_router
 from yiwang.core.api import router as core_router
 from yiwang.core.ratelimit import PublicApiThrottle, public_api_rate
+from yiwang.search.api import router as search_router
 
 
 class ChineseJSONRenderer(JSONRenderer):
@@ -106,3 +107,4 @@ def noop(request: HttpRequest) -> dict[str, bool]:
 
 api.add_router("/core/", core_router)
 api.add_router("/catalog/", catalog_router)
+api.add_router("/search/", search_router)

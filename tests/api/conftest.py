@@ -8,11 +8,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from api.helpers import publish
-from catalog.factories import make_guide
 from django.core.cache import cache
 from django.test import Client
 
+from api.helpers import publish
+from catalog.factories import make_guide
 from yiwang.catalog.models import GuideVersion
 
 
@@ -34,7 +34,9 @@ def fresh_cache(settings: Any) -> Iterator[None]:
             }
         }
     else:
-        settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": prefix}}
+        settings.CACHES = {
+            "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": prefix}
+        }
     settings.YIWANG_PUBLIC_API_RATE = 10_000
     yield
     if redis_url:

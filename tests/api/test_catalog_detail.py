@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from api.helpers import publish
-from catalog.factories import make_guide, make_implementation
 from django.test import Client
 
+from api.helpers import publish
+from catalog.factories import make_guide, make_implementation
 from yiwang.catalog import services
 from yiwang.catalog.models import GuideVersion
 from yiwang.catalog.snapshot import build_snapshot
@@ -91,7 +91,9 @@ def test_an_unpublished_implementation_is_404(client: Client, db: None) -> None:
     assert "尚未发布" in response.json()["detail"]
 
 
-def test_a_withdrawn_implementation_is_410_saying_when_and_why(client: Client, published: GuideVersion) -> None:
+def test_a_withdrawn_implementation_is_410_saying_when_and_why(
+    client: Client, published: GuideVersion
+) -> None:
     implementation = published.implementation
     services.withdraw(implementation, reason="依据省政府令第400号调整，该事项下放至区县实施")
     response = client.get(f"{BASE}/{implementation.implementation_code}")

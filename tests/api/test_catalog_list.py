@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from api.helpers import publish
-from catalog.factories import make_guide, make_person_theme, make_theme
 from django.test import Client
 
+from api.helpers import publish
+from catalog.factories import make_guide, make_person_theme, make_theme
 from yiwang.catalog import codes, services
 from yiwang.catalog.api import ImplementationPage
 from yiwang.catalog.generator import generate
@@ -68,7 +68,10 @@ def test_list_rows_carry_what_a_list_shows_in_code_order(client: Client, catalog
     )
     assert row["name"] == implementation.name
     assert row["item_type_label"] == codes.ItemType(implementation.item_type).label
-    assert row["organisation"] == {"id": implementation.organisation_id, "name": implementation.organisation.name}
+    assert row["organisation"] == {
+        "id": implementation.organisation_id,
+        "name": implementation.organisation.name,
+    }
     assert row["region"] == {"code": implementation.region_id, "name": implementation.region.name}
     assert row["version"] == 1
     every = _all(client)
@@ -80,7 +83,9 @@ def test_region_filter_includes_the_whole_subtree(client: Client, catalogue: int
     province = _all(client, region="330000")
     assert len(province) == 200
     hangzhou = _all(client, region="330100")
-    expected = set(_published().filter(region__code__startswith="3301").values_list("implementation_code", flat=True))
+    expected = set(
+        _published().filter(region__code__startswith="3301").values_list("implementation_code", flat=True)
+    )
     assert {r["implementation_code"] for r in hangzhou} == expected
     assert expected and all(r["region"]["code"].startswith("3301") for r in hangzhou)
     codes_ = [r["implementation_code"] for r in hangzhou]
@@ -123,7 +128,9 @@ def test_filters_by_organisation_type_audience_theme_and_depth(client: Client, c
     assert len(named) == _published().filter(name__contains="公积金").count()
 
     combined = _all(client, region="330100", item_type="01", audience="enterprise")
-    expected = _published().filter(region__code__startswith="3301", item_type="01", for_enterprise=True).count()
+    expected = (
+        _published().filter(region__code__startswith="3301", item_type="01", for_enterprise=True).count()
+    )
     assert len(combined) == expected
 
 
@@ -162,7 +169,10 @@ def test_an_empty_result_is_an_empty_first_page(client: Client, catalogue: int) 
         ({"fully_online": "maybe"}, "fully_online：应为 true 或 false。"),
         ({"region": "33010"}, "参数 region：行政区划代码应为6位数字，且首位不为0（如 330100）。"),
         ({"region": "990000"}, "行政区划代码 990000 不存在，请检查是否输错。"),
-        ({"organisation": "ABC"}, "参数 organisation 应为实施机构编号（数字）或18位统一社会信用代码，收到“ABC”。"),
+        (
+            {"organisation": "ABC"},
+            "参数 organisation 应为实施机构编号（数字）或18位统一社会信用代码，收到“ABC”。",
+        ),
         ({"organisation": "999999"}, "实施机构 999999 不存在。"),
         ({"theme": "no-such-theme"}, "服务主题代码 no-such-theme 不存在。"),
         ({"page": 101, "page_size": 100}, "列表最多只能翻到第 10000 条结果"),

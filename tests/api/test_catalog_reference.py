@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from api.helpers import publish
-from catalog.factories import make_guide, make_organisation, make_person_theme, make_theme
 from django.test import Client
 
+from api.helpers import publish
+from catalog.factories import make_guide, make_organisation, make_person_theme, make_theme
 from yiwang.catalog import codes, services
 from yiwang.catalog.models import Bundle, GuideVersion
 

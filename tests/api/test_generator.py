@@ -6,9 +6,9 @@ import io
 import json
 
 import pytest
-from catalog.factories import make_person_theme, make_theme
 from django.core.management import CommandError, call_command
 
+from catalog.factories import make_person_theme, make_theme
 from yiwang.catalog import codes
 from yiwang.catalog.generator import GENERATED_BASIC_PREFIX, generate
 from yiwang.catalog.models import GuideStatus, GuideVersion, Implementation, PublicStatus

@@ -6,10 +6,10 @@ import re
 from typing import Any
 
 import pytest
-from api.helpers import publish
-from catalog.factories import make_guide
 from django.test import Client
 
+from api.helpers import publish
+from catalog.factories import make_guide
 from yiwang.catalog.models import GuideVersion
 from yiwang.catalog.snapshot import build_snapshot
 
@@ -29,7 +29,15 @@ def _properties(schema: dict[str, Any], name: str) -> dict[str, Any]:
 
 @pytest.mark.parametrize(
     "component",
-    ["ImplementationRow", "ImplementationPage", "GuideDocument", "MaterialDoc", "StepDoc", "FindingsOut", "BundleDetailOut"],
+    [
+        "ImplementationRow",
+        "ImplementationPage",
+        "GuideDocument",
+        "MaterialDoc",
+        "StepDoc",
+        "FindingsOut",
+        "BundleDetailOut",
+    ],
 )
 def test_every_field_has_a_chinese_description(schema: dict[str, Any], component: str) -> None:
     properties = _properties(schema, component)
@@ -41,7 +49,15 @@ def test_every_field_has_a_chinese_description(schema: dict[str, Any], component
 def test_list_parameters_are_described_in_chinese(schema: dict[str, Any]) -> None:
     operation = schema["paths"]["/api/catalog/implementations"]["get"]
     parameters = {p["name"]: p for p in operation["parameters"]}
-    assert set(parameters) >= {"region", "organisation", "item_type", "audience", "theme", "online_depth", "page"}
+    assert set(parameters) >= {
+        "region",
+        "organisation",
+        "item_type",
+        "audience",
+        "theme",
+        "online_depth",
+        "page",
+    }
     assert all(CHINESE.search(p.get("description", "")) for p in parameters.values())
     assert parameters["page_size"]["schema"]["maximum"] == 100
     assert {"200", "400", "404", "429"} <= set(operation["responses"])

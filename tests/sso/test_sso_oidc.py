@@ -15,7 +15,7 @@ from joserfc.jwk import KeySet
 from oauth2_provider.models import get_application_model
 
 from accounts.identity_factories import PASSWORD, authorise, make_enterprise, make_person
-from yiwang.accounts import sms
+from yiwang.accounts import services, sms
 from yiwang.accounts.models import RealNameLevel
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -126,6 +126,17 @@ def test_full_code_pkce_flow_with_authlib(live_server: Any) -> None:
     assert refreshed["access_token"] != token["access_token"]
     assert rp.get(discovery["userinfo_endpoint"]).json()["sub"] == str(person.pk)
 
+    # "Sign out everywhere" also ends single sign-on: the tokens stop working.
+    services.end_all_sessions(person, actor=person)
+    assert rp.get(discovery["userinfo_endpoint"]).status_code == 401
+    stale = requests.post(
+        discovery["token_endpoint"],
+        data={"grant_type": "refresh_token", "refresh_token": refreshed["refresh_token"]},
+        auth=(app.client_id, CLIENT_SECRET),
+        timeout=10,
+    )
+    assert stale.status_code == 400
+
 
 def test_enterprise_context_reaches_the_relying_party_and_ends_on_revocation(live_server: Any) -> None:
     base = live_server.url
@@ -217,3 +228,16 @@ def test_staff_scope_is_refused_to_third_party_clients(live_server: Any) -> None
     _rp, url, _verifier = relying_party(base, app, "openid staff")
     response = browser.get(url, allow_redirects=False)
     assert "invalid_scope" in response.headers.get("Location", "") or "invalid_scope" in response.text
+
+
+def test_end_session_signs_the_person_out(live_server: Any) -> None:
+    base = live_server.url
+    person = make_person()
+    browser = browser_sign_in(base, person.phone)
+    assert browser.get(f"{base}/account/", allow_redirects=False).status_code == 200
+    page = browser.get(f"{base}/o/logout/")
+    assert page.status_code == 200 and "确认退出登录" in page.text
+    fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page.text))
+    fields["allow"] = "Logout"
+    browser.post(page.url, data=fields, headers={"Referer": page.url})
+    assert browser.get(f"{base}/account/", allow_redirects=False).status_code == 302

@@ -44,22 +44,22 @@ events.subscribe("catalog.withdrawn", lambda event, payload: selectors.bump_list
 # --- schemas: every field carries its Chinese meaning into the OpenAPI document -----------------------
 
 
-class ErrorOut(Schema):
+class CatalogErrorOut(Schema):
     detail: str = Field(description="错误说明：错在何处、如何更正")
 
 
-class GoneOut(ErrorOut):
+class GoneOut(CatalogErrorOut):
     implementation_code: str = Field(description="实施编码")
     withdrawn_at: dt.datetime | None = Field(description="取消时间")
     reason: str = Field(description="取消原因")
 
 
-class OrganisationRef(Schema):
+class OrganisationBrief(Schema):
     id: int = Field(description="实施机构编号")
     name: str = Field(description="实施机构名称")
 
 
-class RegionRef(Schema):
+class RegionBrief(Schema):
     code: str = Field(description="行政区划代码（6位）")
     name: str = Field(description="行政区划名称")
 
@@ -69,8 +69,8 @@ class ImplementationRow(Schema):
     name: str = Field(description="事项名称")
     item_type: str = Field(description="事项类型代码（GB/T 39046 表A.1，如 01 行政许可、20 公共服务）")
     item_type_label: str = Field(description="事项类型名称")
-    organisation: OrganisationRef = Field(description="实施主体")
-    region: RegionRef = Field(description="行政区划")
+    organisation: OrganisationBrief = Field(description="实施主体")
+    region: RegionBrief = Field(description="行政区划")
     online_depth: int | None = Field(description="网上办理深度：1 Ⅰ级信息公开 … 4 Ⅳ级全程网办")
     version: int | None = Field(description="现行办事指南的版本号")
     published_at: dt.datetime | None = Field(description="现行版本的发布时间")
@@ -226,7 +226,7 @@ class _GuideDocumentBase(Schema):
     version: int = Field(description="办事指南版本号")
     published_at: str | None = Field(description="发布时间（ISO 8601）")
     organisation: OrganisationDoc = Field(description="实施主体")
-    region: RegionRef = Field(description="行政区划")
+    region: RegionBrief = Field(description="行政区划")
     planned_effective_date: str | None = Field(description="计划生效日期")
     planned_cancel_date: str | None = Field(description="计划取消日期")
     result_sample: FileRef | None = Field(description="结果样本")
@@ -314,7 +314,7 @@ class ThemeOut(Schema):
 class BundleMemberOut(Schema):
     implementation_code: str = Field(description="实施编码")
     name: str = Field(description="事项名称")
-    organisation: OrganisationRef = Field(description="实施主体")
+    organisation: OrganisationBrief = Field(description="实施主体")
     published: bool = Field(description="该事项当前是否已发布")
     note: str = Field(description="说明")
 
@@ -325,8 +325,8 @@ class BundleOut(Schema):
     description: str = Field(description="说明")
     audience: str = Field(description="面向对象代码：person 个人，enterprise 法人")
     audience_label: str = Field(description="面向对象")
-    lead_organisation: OrganisationRef = Field(description="牵头部门")
-    region: RegionRef = Field(description="行政区划")
+    lead_organisation: OrganisationBrief = Field(description="牵头部门")
+    region: RegionBrief = Field(description="行政区划")
     promised_limit: int | None = Field(description="承诺办结时限（工作日）")
     published_at: dt.datetime | None = Field(description="发布时间")
     themes: list[ThemeDoc] = Field(description="服务主题")
@@ -474,7 +474,7 @@ def _not_published(ref: selectors.ImplementationRef) -> HttpError:
 
 # --- endpoints -----------------------------------------------------------------------------------
 
-ERRORS: dict[int, Any] = {400: ErrorOut, 404: ErrorOut, 429: ErrorOut}
+ERRORS: dict[int, Any] = {400: CatalogErrorOut, 404: CatalogErrorOut, 429: CatalogErrorOut}
 
 
 @router.get(
@@ -620,7 +620,7 @@ def _bundle_out(bundle: Any) -> dict[str, Any]:
     }
 
 
-@router.get("/bundles", response={200: list[BundleOut], 429: ErrorOut}, summary="一件事列表")
+@router.get("/bundles", response={200: list[BundleOut], 429: CatalogErrorOut}, summary="一件事列表")
 def bundles(request: HttpRequest) -> Any:
     return [_bundle_out(bundle) for bundle in selectors.published_bundles()]
 

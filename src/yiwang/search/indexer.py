@@ -41,6 +41,7 @@ from yiwang.search.text import RUN, cjk_chars, compact, is_cjk, pinyin_forms
 logger = logging.getLogger("yiwang.search")
 
 DEFAULT_BATCH_SIZE = 2000
+MAX_PINYIN_RUN = 40  # longer names get pinyin for their whole and their words only
 ALIAS_SEPARATORS = "、,，;；/|\n"
 
 TermKey = tuple[str, str]
@@ -177,11 +178,20 @@ def _tokens(texts: Iterable[str]) -> list[str]:
 
 @lru_cache(maxsize=200_000)
 def pinyin_tokens(text: str) -> tuple[str, ...]:
-    """Full pinyin and initials of the whole text and of each of its words: 身份证 → shenfenzheng sfz …"""
+    """Full pinyin and initials of the whole text, of each of its words, and of every run of 2–5
+    characters (so 换领 is found as huanling even where jieba has no such word): 身份证 → shenfenzheng sfz …"""
     found: dict[str, None] = {}
-    pieces = [run for run in RUN.findall(compact(text)) if is_cjk(run)]
+    runs = [run for run in RUN.findall(compact(text)) if is_cjk(run)]
+    pieces = list(runs)
     pieces += [token for token in get_segmenter().index_tokens(text) if is_cjk(token) and len(token) >= 2]
-    for piece in pieces:
+    for run in runs:
+        if len(run) <= MAX_PINYIN_RUN:
+            pieces += [
+                run[start : start + length]
+                for length in range(2, min(5, len(run)) + 1)
+                for start in range(len(run) - length + 1)
+            ]
+    for piece in dict.fromkeys(pieces):
         for form in pinyin_forms(piece):
             if len(form) >= 2:
                 found[form] = None
@@ -335,7 +345,7 @@ def write_documents(built: list[tuple[DocumentRow, list[ThemeRow]]]) -> None:
     if not built:
         return
     now = timezone.now()
-    columns = [field.column for field in SearchDocument._meta.concrete_fields]
+    columns = [str(field.column) for field in SearchDocument._meta.concrete_fields]
     documents = SearchDocument._meta.db_table
     themes = SearchDocumentTheme._meta.db_table
     with connection.cursor() as cursor:
