@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "yiwang.sso",  # before oauth2_provider, so our consent template wins
     "oauth2_provider",
     "yiwang.catalog",
+    "yiwang.cases",
     "yiwang.search",
     "yiwang.web",
 ]
@@ -106,7 +107,13 @@ TEMPLATES = [
 # --- Database -------------------------------------------------------------------------------------
 _database_url = os.environ.get("DATABASE_URL", "").strip()
 if _database_url:
-    DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=60, conn_health_checks=True)}
+    # Health checks cost one extra round trip per request (docs/benchmarks.md); YIWANG_DB_HEALTH_CHECKS=0
+    # trades them for one failed request after a database restart.
+    DATABASES = {
+        "default": dj_database_url.parse(
+            _database_url, conn_max_age=60, conn_health_checks=_env_bool("YIWANG_DB_HEALTH_CHECKS", True)
+        )
+    }
 else:
     DATABASES = {
         "default": {
@@ -149,12 +156,13 @@ else:
 # --- Accounts and security ------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 PASSWORD_HASHERS = [
+    "yiwang.accounts.hashers.OwaspArgon2PasswordHasher",
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "yiwang.accounts.passwords.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
