@@ -91,7 +91,14 @@ def test_every_field_is_documented_in_chinese() -> None:
         assert operation["summary"] and operation["description"]
         for parameter in operation["parameters"]:
             assert parameter.get("description"), parameter["name"]
-    for name in ("SearchOut", "SearchResultOut", "EmptyStateOut", "SuggestOut", "SuggestionOut", "ErrorOut"):
+    for name in (
+        "SearchOut",
+        "SearchResultOut",
+        "SearchEmptyStateOut",
+        "SuggestOut",
+        "SuggestionOut",
+        "SearchErrorOut",
+    ):
         properties = schema["components"]["schemas"][name]["properties"]
         for field_name, spec in properties.items():
             assert spec.get("description"), f"{name}.{field_name}"

@@ -8,7 +8,7 @@ import pytest
 from django.core.management import call_command
 
 from search.fixtures import ITEMS, build_catalogue
-from yiwang.catalog.models import PublicStatus
+from yiwang.catalog.models import Implementation, PublicStatus
 from yiwang.core.models import AuditEntry
 from yiwang.search import indexer
 from yiwang.search.models import SearchDocument, SearchDocumentTheme, SearchTerm
@@ -48,3 +48,22 @@ def test_reindex_rejects_a_silly_batch_size() -> None:
 
     with pytest.raises(CommandError, match="batch-size"):
         call_command("search", "reindex", "--batch-size", "0", stdout=StringIO())
+
+
+def test_popularity_is_synced_and_ranks_follow_at_reindex() -> None:
+    catalogue = build_catalogue(ITEMS[:1])
+    indexer.reindex_all()
+    hangzhou = catalogue.implementations[("居民身份证申领", "330100")]
+    ningbo = catalogue.implementations[("居民身份证申领", "330212")]
+    assert [r.region["code"] for r in search(SearchRequest(q="居民身份证申领")).results] == [
+        "330100",
+        "330212",
+    ]
+    Implementation.objects.filter(pk=ningbo.pk).update(popularity=hangzhou.popularity + 100)
+    assert indexer.sync_popularity() == 2
+    assert SearchDocument.objects.get(pk=ningbo.pk).popularity == hangzhou.popularity + 100
+    indexer.reindex_all()
+    assert [r.region["code"] for r in search(SearchRequest(q="居民身份证申领")).results] == [
+        "330212",
+        "330100",
+    ]

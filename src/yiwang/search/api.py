@@ -32,13 +32,13 @@ class SearchParams(Schema):
     page_size: int = Field(selectors.DEFAULT_PAGE_SIZE, description=f"每页条数，1到{selectors.MAX_PAGE_SIZE}")
 
 
-class OrganisationRef(Schema):
+class SearchOrganisationOut(Schema):
     id: int = Field(description="实施机构编号")
     name: str = Field(description="实施机构名称")
     short_name: str = Field(description="实施机构简称")
 
 
-class RegionRef(Schema):
+class SearchRegionOut(Schema):
     code: str = Field(description="行政区划代码")
     name: str = Field(description="行政区划名称")
 
@@ -47,8 +47,8 @@ class SearchResultOut(Schema):
     implementation_code: str = Field(description="实施编码，用于打开办事指南")
     name: str = Field(description="事项名称")
     basic_name: str = Field(description="基本目录中的事项名称")
-    organisation: OrganisationRef = Field(description="实施机构")
-    region: RegionRef = Field(description="行政区划")
+    organisation: SearchOrganisationOut = Field(description="实施机构")
+    region: SearchRegionOut = Field(description="行政区划")
     item_type: str = Field(description="事项类型代码")
     item_type_label: str = Field(description="事项类型名称")
     online_depth: int | None = Field(description="网上办理深度（1–4，4 为全程网办）")
@@ -66,22 +66,24 @@ class SearchResultOut(Schema):
     score: float = Field(description="相关度得分（同一匹配方式内越大越靠前）")
 
 
-class ThemeRef(Schema):
+class SearchThemeOut(Schema):
     code: str = Field(description="主题代码")
     name: str = Field(description="主题名称")
     audience: str = Field(description="面向对象：person 个人、enterprise 法人")
 
 
-class OrganisationSuggestion(Schema):
+class SearchOrganisationSuggestionOut(Schema):
     id: int = Field(description="实施机构编号")
     name: str = Field(description="实施机构名称")
     short_name: str = Field(description="简称")
     region_code: str = Field(description="所在行政区划代码")
 
 
-class EmptyStateOut(Schema):
-    themes: list[ThemeRef] = Field(description="与搜索词最相近的服务主题，可改为按主题浏览")
-    organisations: list[OrganisationSuggestion] = Field(description="与搜索词最相近的部门，可改为按部门浏览")
+class SearchEmptyStateOut(Schema):
+    themes: list[SearchThemeOut] = Field(description="与搜索词最相近的服务主题，可改为按主题浏览")
+    organisations: list[SearchOrganisationSuggestionOut] = Field(
+        description="与搜索词最相近的部门，可改为按部门浏览"
+    )
 
 
 class SearchOut(Schema):
@@ -95,7 +97,7 @@ class SearchOut(Schema):
     did_you_mean: str | None = Field(
         description="疑似错字时的更正建议（如 身份正 → 身份证）；结果中已包含按更正后的词找到的事项"
     )
-    empty_state: EmptyStateOut | None = Field(description="没有结果时：相近的主题和部门；有结果时为空")
+    empty_state: SearchEmptyStateOut | None = Field(description="没有结果时：相近的主题和部门；有结果时为空")
 
 
 class SuggestParams(Schema):
@@ -114,14 +116,14 @@ class SuggestOut(Schema):
     suggestions: list[SuggestionOut] = Field(description="输入建议，常用的在前")
 
 
-class ErrorOut(Schema):
+class SearchErrorOut(Schema):
     detail: str = Field(description="错误说明：错在何处、如何更正")
     field: str | None = Field(None, description="出错的参数名")
 
 
 @router.get(
     "/search",
-    response={200: SearchOut, 400: ErrorOut},
+    response={200: SearchOut, 400: SearchErrorOut},
     summary="搜索事项",
     description="在已发布的实施清单事项中搜索，支持繁体、拼音、俗称与错别字，结果标出命中原因。",
 )
@@ -134,7 +136,7 @@ def search(request: HttpRequest, params: Query[SearchParams]) -> Status[object]:
 
 @router.get(
     "/suggest",
-    response={200: SuggestOut, 400: ErrorOut},
+    response={200: SuggestOut, 400: SearchErrorOut},
     summary="输入建议",
     description="边输入边提示事项名称：按汉字前缀、拼音全拼或首字母前缀匹配。",
 )

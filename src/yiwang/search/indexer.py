@@ -455,7 +455,10 @@ def _apply_term_delta(delta: Counter[TermKey], displays: dict[TermKey, str]) -> 
 
 
 def sync_popularity() -> int:
-    """Copy Implementation.popularity into the index (popularity changes more often than publications)."""
+    """Copy Implementation.popularity into the index (popularity changes more often than publications).
+
+    This refreshes the popularity nudge in relevance; the static rank order follows at the next reindex.
+    """
     return SearchDocument.objects.update(
         popularity=Subquery(Implementation.objects.filter(pk=OuterRef("pk")).values("popularity")[:1])
     )
@@ -578,5 +581,9 @@ def reindex_all(
             summary=f"重建搜索索引：{indexed} 个事项，{len(counts)} 个词",
             data={"documents": indexed, "terms": len(counts), "seconds": round(seconds, 1)},
         )
+    if connection.vendor == "postgresql":
+        # Fresh statistics, so the planner weighs the GIN indexes against the rank index correctly.
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {SearchDocument._meta.db_table}")
     vocabulary.invalidate()
     return ReindexReport(documents=indexed, terms=len(counts), seconds=time.perf_counter() - started)

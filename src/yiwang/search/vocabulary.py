@@ -15,6 +15,8 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from django.db import connection
+
 from yiwang.search.models import SearchState, SearchTerm, TermKind
 from yiwang.search.segment import get_segmenter
 from yiwang.search.text import pinyin_forms
@@ -117,7 +119,11 @@ _load_lock = threading.Lock()
 
 
 def current_stamp() -> str:
-    return SearchState.objects.filter(pk=1).values_list("vocabulary_stamp", flat=True).first() or ""
+    # Read on every search: plain SQL, the ORM's query building would cost more than the query.
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT vocabulary_stamp FROM {SearchState._meta.db_table} WHERE id = 1")  # noqa: S608
+        row = cursor.fetchone()
+    return str(row[0]) if row and row[0] else ""
 
 
 def bump_stamp() -> str:

@@ -30,8 +30,17 @@ from yiwang.web.text import to_traditional
 PACKAGE_DIR = Path(__file__).resolve().parent.parent  # src/yiwang
 LOCALE_DIR = PACKAGE_DIR / "locale"
 
-# What the portal shows: its own code and templates, the code tables it labels, the flowchart it inlines.
-SOURCES: tuple[str, ...] = ("web", "catalog/codes.py", "catalog/flowchart.py")
+# What the portal shows: its own code and templates, the code tables it labels, the flowchart it inlines,
+# the identity pages and API (accounts, the SSO consent and sign-out screens) and the ID/USCC/phone checks
+# whose messages those pages show.
+SOURCES: tuple[str, ...] = (
+    "web",
+    "catalog/codes.py",
+    "catalog/flowchart.py",
+    "accounts",
+    "sso",
+    "core/validators.py",
+)
 EXCLUDED_PARTS = frozenset({"migrations", "__pycache__", "static"})
 
 SINGULAR = frozenset({"_", "gettext", "gettext_lazy", "gettext_noop", "ugettext", "ugettext_lazy"})

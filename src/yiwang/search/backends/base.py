@@ -30,7 +30,7 @@ from yiwang.search.query import Expr
 DOCUMENTS = "search_searchdocument"
 THEMES = "search_searchdocumenttheme"
 POPULARITY_WEIGHT = 0.03
-CANDIDATES = 1000  # per candidate source
+CANDIDATES = 300  # per candidate source
 COUNT_CAP = 10_000
 
 # Tier codes in ranking order, with the API's name for each.
@@ -46,10 +46,6 @@ class Filters:
     theme_code: str | None = None
     min_online_depth: int | None = None
     fully_online: bool = False
-
-    @property
-    def is_empty(self) -> bool:
-        return self == Filters()
 
 
 @dataclass(frozen=True)

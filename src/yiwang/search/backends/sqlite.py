@@ -35,6 +35,7 @@ from yiwang.search.backends.base import (
 from yiwang.search.query import All, AnyOf, Expr, Term
 
 FTS_TABLE = "search_fts"
+NAMES_TABLE = "search_names_fts"  # the name columns only (migration 0003): name lookups stay cheap
 NAME_COLUMNS = "{tok_name tok_aliases tok_pinyin tok_grams}"
 
 
@@ -52,7 +53,8 @@ def _single_character(term: Term) -> bool:
 
 # Field classes, their weights (name ≫ aliases > materials/themes > organisation > FAQ), and which terms
 # can occur in them at all (the others are pruned from that class's lookup).
-# The last flag marks the name classes (credited for every candidate; the others only for the ordinary ones).
+# The last flag marks the name classes, looked up in the names-only index for every candidate; the other
+# classes are looked up in the full index for the ordinary candidates.
 FIELD_CLASSES: tuple[tuple[str, float, Callable[[Term], bool], bool], ...] = (
     ("{tok_name tok_pinyin}", 10.0, _any_term, True),
     ("{tok_aliases}", 6.0, _whole_word, True),
@@ -117,10 +119,10 @@ def _with_filters(match: str | None, filters: Filters) -> str | None:
 class SQLiteBackend(SearchBackend):
     vendor = "sqlite"
 
-    def _first(self, match: str, size: int) -> list[int]:
+    def _first(self, match: str, size: int, table: str = FTS_TABLE) -> list[int]:
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s ORDER BY rowid LIMIT %s",  # noqa: S608
+                f"SELECT rowid FROM {table} WHERE {table} MATCH %s ORDER BY rowid LIMIT %s",  # noqa: S608
                 [match, size],
             )
             return [int(row[0]) for row in cursor.fetchall()]
@@ -170,7 +172,9 @@ class SQLiteBackend(SearchBackend):
         size = max(CANDIDATES, offset + limit)
         match = compile_match(expr)
         anywhere = self._first(_with_filters(match, filters) or match, size)
-        in_names = self._first(_with_filters(f"{NAME_COLUMNS} : {match}", filters) or match, size)
+        in_names = self._first(
+            _with_filters(f"{NAME_COLUMNS} : {match}", filters) or match, size, NAMES_TABLE
+        )
         head = self._exact_head(phrases, filters, size)
         candidates = sorted({*anywhere, *in_names, *head})
         if not candidates:
@@ -188,9 +192,10 @@ class SQLiteBackend(SearchBackend):
                 restricted = restrict(group, admissible)
                 if restricted is None:
                     continue
+                table = NAMES_TABLE if names_only else FTS_TABLE
                 credits.append(
-                    f"{weight} * (d.rank_id IN (SELECT rowid FROM {FTS_TABLE} "  # noqa: S608
-                    f"WHERE {FTS_TABLE} MATCH %s AND rowid <= %s))"
+                    f"{weight} * (d.rank_id IN (SELECT rowid FROM {table} "  # noqa: S608
+                    f"WHERE {table} MATCH %s AND rowid <= %s))"
                 )
                 credit_params += [
                     f"{columns} : {compile_match(restricted)}",
@@ -202,7 +207,8 @@ class SQLiteBackend(SearchBackend):
         sql = (
             "WITH ranked AS MATERIALIZED ("  # noqa: S608
             f"SELECT d.implementation_id, d.rank_id, {tier} AS tier, {relevance} AS relevance "
-            f"FROM {DOCUMENTS} d WHERE d.rank_id IN (SELECT value FROM json_each(%s))) "
+            f"FROM {DOCUMENTS} d INDEXED BY search_doc_rank "
+            "WHERE d.rank_id IN (SELECT value FROM json_each(%s))) "
             "SELECT implementation_id, tier, relevance FROM ranked "
             "ORDER BY tier, round(relevance, 3) DESC, rank_id LIMIT %s OFFSET %s"
         )
