@@ -11,6 +11,8 @@ from ninja.errors import Throttled
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.renderers import JSONRenderer
 
+from yiwang.accounts.api import router as accounts_router
+from yiwang.cases.api import router as cases_router
 from yiwang.catalog.api import router as catalog_router
 from yiwang.core.api import router as core_router
 from yiwang.core.ratelimit import PublicApiThrottle, public_api_rate
@@ -107,4 +109,6 @@ def noop(request: HttpRequest) -> dict[str, bool]:
 
 api.add_router("/core/", core_router)
 api.add_router("/catalog/", catalog_router)
+api.add_router("/cases/", cases_router)
 api.add_router("/search/", search_router)
+api.add_router("/accounts/", accounts_router)
