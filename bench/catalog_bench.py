@@ -133,6 +133,7 @@ def prepare(target: Target, *, log: Path) -> Prepared:
         subprocess.run(
             [str(YIWANG), "migrate", "--noinput", "-v", "0"], env=env, check=True, stdout=out, stderr=out
         )
+    _analyze(target)  # a migration may have added an index the planner has no statistics for yet
     published = _published_count(target)
     missing = target.items - published
     seconds = 0.0
@@ -143,6 +144,15 @@ def prepare(target: Target, *, log: Path) -> Prepared:
         )
         seconds = time.perf_counter() - started
     return Prepared(published=_published_count(target), generated=max(missing, 0), generate_seconds=seconds)
+
+
+def _analyze(target: Target) -> None:
+    if target.db == "sqlite":
+        with sqlite3.connect(target.data_dir / "yiwang.sqlite3") as connection:
+            connection.execute("ANALYZE catalog_implementation")
+    else:
+        with _pg_connect(target.pg_database) as connection:  # type: ignore[attr-defined]
+            connection.execute("VACUUM (ANALYZE) catalog_implementation")
 
 
 def _published_count(target: Target) -> int:
@@ -195,14 +205,20 @@ def free_port() -> int:
 
 
 def start_server(
-    target: Target, *, workers: int, worker_class: str, threads: int, timeout: float = 90.0
+    target: Target,
+    *,
+    workers: int,
+    worker_class: str,
+    threads: int,
+    extra_env: dict[str, str] | None = None,
+    timeout: float = 90.0,
 ) -> Server:
     port = free_port()
     log = target.data_dir / "server.log"
     argv = [str(YIWANG), "serve", "--host", HOST, "--port", str(port), "--workers", str(workers)]
     argv += ["--worker-class", worker_class, "--threads", str(threads)]
     out = log.open("ab")
-    process = subprocess.Popen(argv, env=target.env(), stdout=out, stderr=out)
+    process = subprocess.Popen(argv, env={**target.env(), **(extra_env or {})}, stdout=out, stderr=out)
     server = Server(process, port, log)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -70,6 +70,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=4, help="threads per gthread worker (default 4)")
     parser.add_argument("--cache", choices=("locmem", "redis"), default="locmem")
     parser.add_argument("--fresh", action="store_true", help="drop and regenerate the bench databases")
+    parser.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="extra setting for the server, e.g. YIWANG_DB_HEALTH_CHECKS=0 (repeatable)",
+    )
     parser.add_argument("--json", type=Path, default=None, help="also write the results as JSON here")
     args = parser.parse_args(argv)
     if not 0 < args.seconds <= 60 or not 0 < args.rounds <= 10 or not 0 < args.connections <= 64:
@@ -89,8 +96,9 @@ def bench_target(
             f"({prepared.rows_per_second:,.0f} items/s)",
             flush=True,
         )
+    extra = dict(item.split("=", 1) for item in args.env)
     server = cb.start_server(
-        target, workers=args.workers, worker_class=args.worker_class, threads=args.threads
+        target, workers=args.workers, worker_class=args.worker_class, threads=args.threads, extra_env=extra
     )
     work = target.data_dir / "load"
     try:
@@ -191,6 +199,7 @@ def main(argv: list[str] | None = None) -> int:
         f"server: gunicorn {args.workers} {args.worker_class} workers"
         + (f" × {args.threads} threads" if args.worker_class == "gthread" else "")
         + f", cache {args.cache}"
+        + (f"; server env: {' '.join(args.env)}" if args.env else "")
     )
     all_rows: list[Row] = []
     memories: dict[str, list[cb.Memory]] = {}

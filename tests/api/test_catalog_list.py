@@ -9,6 +9,7 @@ from django.test import Client
 
 from api.helpers import publish
 from catalog.factories import make_guide, make_person_theme, make_theme
+from yiwang.catalog import api as catalog_api
 from yiwang.catalog import codes, services
 from yiwang.catalog.api import ImplementationPage
 from yiwang.catalog.generator import generate
@@ -50,7 +51,7 @@ def test_list_rows_carry_what_a_list_shows_in_code_order(client: Client, catalog
     body = response.json()
     ImplementationPage.model_validate(body)  # the documented schema, field by field
     assert body["count"] == catalogue == 200
-    assert body["page"] == 1 and body["page_size"] == 20 and body["pages"] == 10
+    assert body["page"] == 1 and body["page_size"] == 20 and body["pages"] == 10 and body["count_exact"]
     row = body["results"][0]
     assert set(row) == {
         "implementation_code",
@@ -154,7 +155,16 @@ def test_page_beyond_the_last_is_404_with_the_page_count(client: Client, catalog
 
 def test_an_empty_result_is_an_empty_first_page(client: Client, catalogue: int) -> None:
     body = client.get(LIST, {"q": "不存在的事项名称"}).json()
-    assert body == {"count": 0, "page": 1, "page_size": 20, "pages": 1, "results": []}
+    assert body == {"count": 0, "count_exact": True, "page": 1, "page_size": 20, "pages": 1, "results": []}
+
+
+def test_counting_stops_at_the_result_window(client: Client, catalogue: int, monkeypatch: Any) -> None:
+    monkeypatch.setattr(catalog_api, "MAX_RESULT_WINDOW", 50)
+    body = client.get(LIST).json()
+    assert (body["count"], body["count_exact"], body["pages"]) == (50, False, 3)
+    exact = client.get(LIST, {"region": "330106"}).json()
+    assert exact["count_exact"] is True
+    assert exact["count"] == _published().filter(region_id="330106").count()
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,9 @@
 
 Thin on purpose: parse and check the input (every mistake gets a 4xx with a precise Chinese message),
 call a selector, render. The detail document is the frozen snapshot every channel serves (同源发布); it is
-sent as cached JSON bytes, so a detail request costs one indexed query and one cache read.
+sent as the stored JSON text, so a detail request costs one indexed query and no JSON work. Lists are
+rendered straight from the selector's rows (already in the documented shape). Measurements behind these
+choices: docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 from pydantic import create_model
 
@@ -34,6 +36,7 @@ DEFAULT_PAGE_SIZE = 20
 # open-data export for the whole catalogue). Like a search engine's result window.
 MAX_RESULT_WINDOW = 10_000
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"
+BEIJING = dt.timezone(dt.timedelta(hours=8), "CST")
 
 # A publication or withdrawal changes list counts: forget this process's cached counts at once (other
 # processes' counts expire within selectors.COUNT_CACHE_SECONDS, or at once when they share Redis).
@@ -77,7 +80,12 @@ class ImplementationRow(Schema):
 
 
 class ImplementationPage(Schema):
-    count: int = Field(description="符合条件的事项总数（统计值最多缓存1分钟）")
+    count: int = Field(
+        description=f"符合条件的事项总数，最多数到 {MAX_RESULT_WINDOW} 条（统计值最多缓存1分钟）"
+    )
+    count_exact: bool = Field(
+        description=f"总数是否精确；为 false 时表示超过 {MAX_RESULT_WINDOW} 条，count 是下限，请增加筛选条件"
+    )
     page: int = Field(description="当前页码，从1开始")
     page_size: int = Field(description="每页条数")
     pages: int = Field(description="总页数")
@@ -448,7 +456,7 @@ def _ref_or_error(code_or_id: str) -> selectors.ImplementationRef:
     return ref
 
 
-def _gone(ref: selectors.ImplementationRef) -> tuple[int, dict[str, Any]]:
+def _gone(ref: selectors.ImplementationRef) -> Status:
     """410 Gone for a withdrawn implementation, saying when and why it was withdrawn."""
     info = selectors.withdrawal(ref.id) or {}
     when = info.get("withdrawn_at")
@@ -465,7 +473,7 @@ def _gone(ref: selectors.ImplementationRef) -> tuple[int, dict[str, Any]]:
         "withdrawn_at": when,
         "reason": reason,
     }
-    return 410, body
+    return Status(410, body)
 
 
 def _not_published(ref: selectors.ImplementationRef) -> HttpError:
@@ -493,12 +501,13 @@ def list_implementations(request: HttpRequest, query: Query[ImplementationQuery]
         )
     filters = _filters(query)
     rows = selectors.published_rows(filters, offset=offset, limit=query.page_size)
+    exact = True
     if rows and len(rows) < query.page_size:
         count = offset + len(rows)  # the last page: no need to count
     elif not rows and query.page == 1:
         count = 0
     else:
-        count = selectors.published_count(filters)
+        count, exact = selectors.published_count(filters, up_to=MAX_RESULT_WINDOW)
     pages = max(1, math.ceil(count / query.page_size))
     if not rows and query.page > 1:
         raise HttpError(
@@ -508,8 +517,16 @@ def list_implementations(request: HttpRequest, query: Query[ImplementationQuery]
         )
     # The rows are already in the documented shape; rendering them directly skips a per-field validation
     # pass that cost more than the query (tests check responses against ImplementationPage).
-    page = {"count": count, "page": query.page, "page_size": query.page_size, "pages": pages, "results": rows}
-    return _json(page)
+    return _json(
+        {
+            "count": count,
+            "count_exact": exact,
+            "page": query.page,
+            "page_size": query.page_size,
+            "pages": pages,
+            "results": rows,
+        }
+    )
 
 
 @router.get(
@@ -639,6 +656,3 @@ def bundle_detail(request: HttpRequest, code: str) -> Any:
     if bundle is None:
         raise HttpError(404, _("编码为 %(code)s 的一件事不存在或未发布。") % {"code": value})
     return {**_bundle_out(bundle), "materials": selectors.bundle_merged_materials(bundle)}
-
-
-BEIJING = dt.timezone(dt.timedelta(hours=8), "CST")

@@ -1,9 +1,11 @@
 """Synthetic catalogue for benchmarks: `yiwang generate --items N` (N up to 3.6 million, the national hub).
 
-Fast by construction: rows go in with bulk_create in batches (one transaction each), and each guide's
-published snapshot is built here in Python from the values being written — never by re-reading rows
-(`catalog.snapshot.build_snapshot` would cost a dozen queries per guide). `guide_snapshot` below produces
-exactly the keys of `build_snapshot` (a test compares them) from the same field lists.
+Fast by construction: rows go in as batched multi-row inserts (departments and basic items with
+bulk_create; the big tables through `_FastInsert`, see why there), one transaction per batch, and each
+guide's published snapshot is built here in Python from the values being written — never by re-reading
+rows (`catalog.snapshot.build_snapshot` would cost a dozen queries per guide). `guide_snapshot` below
+produces exactly the keys (and values) of `build_snapshot` from the same field lists; a test compares them.
+Measured on 2 cores: ~2,500–3,000 items/s on SQLite (7 rows and a ~4 KB snapshot per item).
 
 What it makes, all plausible and all published:
 - departments (实施机构) in every region of the chosen subtree, with valid USCCs (GB 32100; the 主体标识码
@@ -929,25 +931,45 @@ class _FastInsert:
                 default = f.get_default()
             adapt: Callable[[Any], Any] | None = None
             if kind == "DateTimeField":
-                adapt = ops.adapt_datetimefield_value
+                adapt = _sqlite_utc_text if connection.vendor == "sqlite" else ops.adapt_datetimefield_value
             elif kind == "DateField":
                 adapt = ops.adapt_datefield_value
             elif kind == "JSONField":
                 adapt = _json_text
             self.plan.append((f.attname, default, adapt))
 
-    def insert(self, rows: list[dict[str, Any]]) -> None:
+        self.position = {attname: index for index, (attname, _default, _adapt) in enumerate(self.plan)}
+
+    def record(self, row: dict[str, Any]) -> list[Any]:
+        """One row's values in column order, adapted for the database."""
         values = []
-        for row in rows:
-            record = []
-            for attname, default, adapt in self.plan:
-                value = row.get(attname, default)
-                if adapt is not None and value is not None:
-                    value = adapt(value)
-                record.append(value)
-            values.append(record)
+        for attname, default, adapt in self.plan:
+            value = row.get(attname, default)
+            if adapt is not None and value is not None:
+                value = adapt(value)
+            values.append(value)
+        return values
+
+    def patched(self, template: list[Any], changes: dict[str, Any]) -> list[Any]:
+        """A copy of a prepared record with a few columns changed (most of a guide repeats per item name)."""
+        values = list(template)
+        for attname, value in changes.items():
+            index = self.position[attname]
+            adapt = self.plan[index][2]
+            values[index] = adapt(value) if adapt is not None and value is not None else value
+        return values
+
+    def insert(self, rows: list[dict[str, Any]]) -> None:
+        self.insert_records([self.record(row) for row in rows])
+
+    def insert_records(self, records: list[list[Any]]) -> None:
         with connection.cursor() as cursor:
-            cursor.executemany(self.sql, values)
+            cursor.executemany(self.sql, records)
+
+
+def _sqlite_utc_text(value: dt.datetime) -> str:
+    """What Django's SQLite backend stores for an aware datetime (naive UTC text), without its overhead."""
+    return str(value.astimezone(dt.UTC).replace(tzinfo=None))
 
 
 def _json_text(value: Any) -> str:
@@ -985,6 +1007,8 @@ def _write_batch(
         model: _FastInsert(model, now, with_ids=model in (Implementation, GuideVersion))
         for model in (Implementation, GuideVersion, Material, Step, Faq)
     }
+    guide_writer = writers[GuideVersion]
+    templates: dict[tuple[int, Place], list[Any]] = {}
     through = GuideVersion.themes.through
     with transaction.atomic():
         implementation_ids = _reserve_ids(Implementation, len(fresh))
@@ -1018,6 +1042,19 @@ def _write_batch(
             )
             fields = guide_fields(stem, place, name=basic_name_, seq=n)
             material_list, step_list, faq_list = material_rows(stem), step_rows(stem), faq_rows(stem)
+            template_key = (stem_index, place)
+            template = templates.get(template_key)
+            if template is None:
+                template = templates[template_key] = guide_writer.record(
+                    {
+                        **fields,
+                        "version": 1,
+                        "status": GuideStatus.PUBLISHED.value,
+                        "quality_score": score,
+                        "quality_findings": findings,
+                        "blocking_findings": blocking,
+                    }
+                )
             theme = _theme_for(stem_index, stem, themes)
             snapshot = guide_snapshot(
                 fields,
@@ -1033,19 +1070,20 @@ def _write_batch(
                 quality_score=score,
             )
             guides.append(
-                {
-                    **fields,
-                    "id": guide_id,
-                    "implementation_id": impl_id,
-                    "version": 1,
-                    "status": GuideStatus.PUBLISHED.value,
-                    "quality_score": score,
-                    "quality_findings": findings,
-                    "blocking_findings": blocking,
-                    "snapshot": snapshot,
-                    "submitted_at": published_at,
-                    "published_at": published_at,
-                }
+                guide_writer.patched(
+                    template,
+                    {
+                        "id": guide_id,
+                        "implementation_id": impl_id,
+                        "name": fields["name"],
+                        "exercise_content": fields["exercise_content"],
+                        "online_url": fields["online_url"],
+                        "consultation_phone": fields["consultation_phone"],
+                        "snapshot": snapshot,
+                        "submitted_at": published_at,
+                        "published_at": published_at,
+                    },
+                )
             )
             materials += [{**m, "guide_id": guide_id} for m in material_list]
             steps += [{**s, "guide_id": guide_id} for s in step_list]
@@ -1054,11 +1092,22 @@ def _write_batch(
                 links.append(through(guideversion_id=guide_id, theme_id=theme["id"]))
         # Implementations first: their published_version_id is checked at commit (deferred constraint).
         writers[Implementation].insert(implementations)
-        writers[GuideVersion].insert(guides)
+        guide_writer.insert_records(guides)
         writers[Material].insert(materials)
         writers[Step].insert(steps)
         writers[Faq].insert(faqs)
         through.objects.bulk_create(links)
+
+
+def _refresh_statistics() -> None:
+    """Planner statistics after a bulk load; on PostgreSQL also the visibility map (VACUUM), without
+    which index-only scans still visit every heap page."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql" and connection.get_autocommit():
+            for model in (Implementation, GuideVersion, Material, Step, Faq, Organisation, BasicItem):
+                cursor.execute(f"VACUUM (ANALYZE) {connection.ops.quote_name(model._meta.db_table)}")
+        else:
+            cursor.execute("ANALYZE")
 
 
 def _finish(result: GenerateResult, *, region_code: str, seed: int, actor: Any) -> None:
@@ -1086,8 +1135,7 @@ def _finish(result: GenerateResult, *, region_code: str, seed: int, actor: Any) 
                     "last_code": result.last_code,
                 },
             )
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
+        _refresh_statistics()
     from yiwang.catalog import selectors
 
     selectors.bump_list_generation()

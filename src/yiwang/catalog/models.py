@@ -118,6 +118,8 @@ class Implementation(models.Model):
         verbose_name_plural = _("实施清单")
         ordering = ["implementation_code"]
         indexes = [
+            # The public list's default order, covering its page query (catalog.selectors.published_rows).
+            models.Index(fields=["public_status", "implementation_code"], name="impl_status_code"),
             models.Index(
                 fields=["public_status", "region", "implementation_code"], name="impl_status_region"
             ),
