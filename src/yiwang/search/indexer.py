@@ -341,7 +341,7 @@ def delete_documents(ids: list[int]) -> None:
 
 def write_documents(built: list[tuple[DocumentRow, list[ThemeRow]]]) -> None:
     """Insert index rows with plain executemany (the ORM's per-field preparation costs more than the
-    insert itself at a million rows). The FTS5 triggers or the generated tsvector do the rest."""
+    insert itself at a million rows). The FTS5 triggers or the match-table trigger do the rest."""
     if not built:
         return
     now = timezone.now()
@@ -582,8 +582,16 @@ def reindex_all(
             data={"documents": indexed, "terms": len(counts), "seconds": round(seconds, 1)},
         )
     if connection.vendor == "postgresql":
-        # Fresh statistics, so the planner weighs the GIN indexes against the rank index correctly.
-        with connection.cursor() as cursor:
-            cursor.execute(f"ANALYZE {SearchDocument._meta.db_table}")
+        _refresh_postgres_tables()
     vocabulary.invalidate()
     return ReindexReport(documents=indexed, terms=len(counts), seconds=time.perf_counter() - started)
+
+
+def _refresh_postgres_tables() -> None:
+    """Fresh statistics for the planner and, outside a transaction, a vacuum: a reindex rewrites every row,
+    and until the visibility map is set again a capped count must visit each matching heap page."""
+    tables = (SearchDocument._meta.db_table, "search_match")
+    command = "ANALYZE" if connection.in_atomic_block else "VACUUM (ANALYZE)"
+    with connection.cursor() as cursor:
+        for table in tables:
+            cursor.execute(f"{command} {table}")

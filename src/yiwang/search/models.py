@@ -2,8 +2,9 @@
 
 `SearchDocument` holds what filters and result lists need (so a search never joins the catalogue), the
 display text used for highlighting, and the pre-segmented token columns (`tok_*`, space-separated). The
-full-text structure on top of the token columns is engine-specific and lives in migration 0002: an FTS5
-external-content table kept in step by triggers on SQLite, a generated, GIN-indexed tsvector on PostgreSQL.
+full-text structure on top of the token columns is engine-specific and lives in migrations 0002–0004: FTS5
+external-content tables kept in step by triggers on SQLite, a slim GIN-indexed match table (rank, filter
+columns, tsvectors) kept in step by a trigger on PostgreSQL.
 """
 
 from __future__ import annotations
