@@ -14,7 +14,7 @@
      (code + verifier + client secret) → GET /o/userinfo/ with the access token;
    - refresh: POST /o/token/ with grant_type=refresh_token (refresh tokens rotate: each thread carries its
      newest one);
-   - floor: Django's Argon2PasswordHasher alone, hashes per second in one process and in as many
+   - floor: the configured password hasher (Argon2id at the OWASP cost) alone, hashes per second in one process and in as many
      processes as server workers. django-oauth-toolkit stores client secrets hashed with the password
      hasher, so every token request pays one Argon2 verification: the hasher is the floor of the token
      endpoint, not only of password sign-in.
@@ -80,8 +80,8 @@ print(json.dumps({"hasher": user.password.split("$", 1)[0]}))
 ARGON2_FLOOR = """
 import django, json, sys, time
 django.setup()
-from django.contrib.auth.hashers import Argon2PasswordHasher
-hasher = Argon2PasswordHasher()
+from django.contrib.auth.hashers import get_hasher
+hasher = get_hasher()  # the production hasher: the first of PASSWORD_HASHERS
 seconds, limit = float(sys.argv[1]), int(sys.argv[2])
 count, start = 0, time.perf_counter()
 while time.perf_counter() - start < seconds and count < limit:
@@ -370,7 +370,7 @@ def load(
 
 
 def argon2_floor(env: dict[str, str], *, processes: int, seconds: float, limit: int) -> tuple[float, float]:
-    """Hashes per second with Django's Argon2 hasher: (one process, `processes` processes together)."""
+    """Hashes per second with the configured password hasher: (one process, `processes` processes together)."""
 
     def one() -> dict[str, float]:
         return dict(json.loads(run([sys.executable, "-c", ARGON2_FLOOR, str(seconds), str(limit)], env)))
