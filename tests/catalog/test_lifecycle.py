@@ -227,3 +227,41 @@ def test_a_refused_publish_announces_nothing(
     ):
         services.publish(guide)
     assert callbacks == [] and announced == []
+
+
+def test_bundle_changes_need_a_role_in_the_lead_organisation_and_a_current_status() -> None:
+    from yiwang.catalog import codes
+    from yiwang.catalog.models import Bundle, BundleStatus
+
+    lead = make_organisation()
+    other = make_organisation()
+    first = published_guide(implementation=make_implementation(organisation=lead))
+    second = published_guide(implementation=make_implementation(organisation=lead))
+    bundle = Bundle.objects.create(
+        code="YJS-T01",
+        name="测试一件事",
+        audience=codes.Audience.PERSON,
+        lead_organisation=lead,
+        region=lead.region,
+    )
+    outsider = staff(other, Role.ADMIN, "outsider")
+    editor = staff(lead, Role.CATALOG_EDITOR, "editor")
+    reviewer = staff(lead, Role.CATALOG_REVIEWER, "reviewer")
+
+    with pytest.raises(PermissionDenied, match=lead.name):
+        services.set_bundle_members(bundle, [first.implementation, second.implementation], actor=outsider)
+    services.set_bundle_members(bundle, [first.implementation, second.implementation], actor=editor)
+    with pytest.raises(PermissionDenied):
+        services.publish_bundle(bundle, actor=editor)  # editors prepare, reviewers publish
+    with pytest.raises(PermissionDenied):
+        services.withdraw_bundle(bundle, reason="调整", actor=outsider)
+
+    services.publish_bundle(bundle, actor=reviewer)
+    with pytest.raises(services.TransitionError):
+        services.publish_bundle(bundle, actor=reviewer)  # already published: the stale second try is refused
+    with pytest.raises(services.CatalogError):
+        services.set_bundle_members(bundle, [first.implementation], actor=editor)
+    services.withdraw_bundle(bundle, reason="合并到新的一件事", actor=reviewer)
+    bundle.refresh_from_db()
+    assert bundle.status == BundleStatus.WITHDRAWN
+    assert list(audit.verify_chain()) == []

@@ -15,9 +15,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -536,10 +537,28 @@ def _copy_guide(source: GuideVersion, *, version: int, actor: Any) -> GuideVersi
 # --- bundles (一件事) ------------------------------------------------------------------------------
 
 
+def _lock_bundle(bundle: Bundle, actor: Any, action: str) -> Bundle:
+    """Lock the bundle row and check the actor may act for its lead organisation."""
+    locked = (
+        Bundle.objects.select_for_update(of=("self",)).select_related("lead_organisation").get(pk=bundle.pk)
+    )
+    scope = SimpleNamespace(
+        organisation_id=locked.lead_organisation_id,
+        region_id=locked.region_id,
+        organisation=locked.lead_organisation,
+    )
+    if not permissions.can(actor, action, scope):
+        raise PermissionDenied(
+            _("您无权对“%(org)s”牵头的一件事执行此操作。") % {"org": locked.lead_organisation.name}
+        )
+    return locked
+
+
 @transaction.atomic
 def set_bundle_members(
     bundle: Bundle, implementations: Sequence[Implementation], *, actor: Any = None
 ) -> Bundle:
+    bundle = _lock_bundle(bundle, actor, "edit")
     if bundle.status != BundleStatus.DRAFT:
         raise CatalogError(_("只有草稿状态的一件事可以调整所含事项。"))
     if len({i.pk for i in implementations}) != len(implementations):
@@ -562,6 +581,7 @@ def set_bundle_members(
 
 @transaction.atomic
 def publish_bundle(bundle: Bundle, *, actor: Any = None) -> Bundle:
+    bundle = _lock_bundle(bundle, actor, "publish")
     members = list(bundle.members.all())
     if len(members) < 2:
         raise CatalogError(_("一件事至少需要包含两个事项。"))
@@ -593,6 +613,7 @@ def publish_bundle(bundle: Bundle, *, actor: Any = None) -> Bundle:
 def withdraw_bundle(bundle: Bundle, *, reason: str, actor: Any = None) -> Bundle:
     if not reason.strip():
         raise CatalogError(_("取消一件事时请写明原因。"))
+    bundle = _lock_bundle(bundle, actor, "withdraw")
     changed = Bundle.objects.filter(pk=bundle.pk, status=BundleStatus.PUBLISHED).update(
         status=BundleStatus.WITHDRAWN
     )
@@ -609,11 +630,3 @@ def withdraw_bundle(bundle: Bundle, *, reason: str, actor: Any = None) -> Bundle
         data={"reason": reason},
     )
     return bundle
-
-
-def ensure_valid(instance: Any) -> None:
-    """Run model validation and turn Django's errors into one readable Chinese message."""
-    try:
-        instance.full_clean()
-    except ValidationError as exc:
-        raise CatalogError("；".join(f"{k}: {'、'.join(v)}" for k, v in exc.message_dict.items())) from exc
