@@ -255,6 +255,13 @@ def record_second_factor_failure(user: User, *, step: str, client_ip: str = "") 
 # --- Password reset -------------------------------------------------------------------------------------
 
 
+def send_password_reset_code(phone: str, *, client_ip: str = "") -> None:
+    """Send a reset code to a registered, active account's phone. For any other number do nothing and say
+    nothing: the caller answers the same either way, so the page cannot be used to find who is registered."""
+    if User.objects.filter(username=phone, is_active=True).exists():
+        otp.send_code(phone, OtpPurpose.RESET, client_ip=client_ip)
+
+
 def reset_password(phone: str, code: str, new_password: str) -> User:
     phone = validate_mobile(phone)
     user = User.objects.filter(username=phone, is_active=True).first()

@@ -229,11 +229,10 @@ def password_reset(request: HttpRequest) -> HttpResponse:
             _add_errors(form, exc, "phone")
         else:
             if request.POST.get("action") == "send_code":
-                if User.objects.filter(username=phone, is_active=True).exists():
-                    try:
-                        otp.send_code(phone, OtpPurpose.RESET, client_ip=client_ip(request))
-                    except ValidationError as exc:
-                        _add_errors(form, exc, "phone")
+                try:
+                    services.send_password_reset_code(phone, client_ip=client_ip(request))
+                except ValidationError as exc:
+                    _add_errors(form, exc, "phone")
                 if not form.errors:
                     messages.success(request, _("如该号码已注册，验证码已发送，5分钟内有效。"))
             else:
