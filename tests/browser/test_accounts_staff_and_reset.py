@@ -1,4 +1,4 @@
-"""Staff sign-in with TOTP enrolment, and password reset by SMS, in Chromium."""
+"""Staff sign-in with TOTP enrolment, password reset by SMS, level upgrade and "my data", in Chromium."""
 
 from __future__ import annotations
 
@@ -70,3 +70,27 @@ def test_password_reset_by_sms_code(page: Any) -> None:
     page.get_by_text("密码已重置").wait_for()
     person.refresh_from_db()
     assert person.check_password("Xin-De-Mima-2026-xyz")
+
+
+def test_a_person_raises_their_level_and_reads_who_saw_their_data(page: Any) -> None:
+    from yiwang.accounts.models import PersonIdentity, RealNameLevel
+
+    person = make_person(level=RealNameLevel.L1)
+    page.goto("/account/signin/")
+    page.get_by_label("手机号码或账户名").fill(person.phone)
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="下一步").click()
+    page.get_by_label("短信验证码").fill(sms.latest_code(person.phone) or "")
+    page.get_by_role("button", name="登录", exact=True).click()
+    page.get_by_role("heading", name="我的账户").wait_for()
+
+    page.goto("/account/level/")
+    page.get_by_role("heading", name="提升实名等级").wait_for()
+    assert not describe(axe_violations(page)), describe(axe_violations(page))
+    page.get_by_role("button", name="用人口库核验姓名和身份证号码").click()
+    page.wait_for_load_state()
+    assert PersonIdentity.objects.get(user=person).level == RealNameLevel.L2
+
+    page.goto("/account/data/")
+    page.get_by_role("heading", name="谁处理或查看过我的账户").wait_for()
+    assert not describe(axe_violations(page)), describe(axe_violations(page))
