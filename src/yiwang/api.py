@@ -12,11 +12,21 @@ from ninja.errors import ValidationError as NinjaValidationError
 from ninja.renderers import JSONRenderer
 
 from yiwang.accounts.api import router as accounts_router
+from yiwang.appointments.api import router as appointments_router
+from yiwang.assessment.api import router as assessment_router
 from yiwang.cases.api import router as cases_router
 from yiwang.catalog.api import router as catalog_router
 from yiwang.core.api import router as core_router
 from yiwang.core.ratelimit import PublicApiThrottle, public_api_rate
+from yiwang.exchange.api import router as exchange_router
+from yiwang.federation.api import router as federation_router
+from yiwang.interaction.api import router as interaction_router
+from yiwang.licences.api import router as licences_router
+from yiwang.opendata.api import router as opendata_router
+from yiwang.payments.api import router as payments_router
+from yiwang.reviews.api import router as reviews_router
 from yiwang.search.api import router as search_router
+from yiwang.supervision.api import router as supervision_router
 
 
 class ChineseJSONRenderer(JSONRenderer):
@@ -112,3 +122,13 @@ api.add_router("/catalog/", catalog_router)
 api.add_router("/cases/", cases_router)
 api.add_router("/search/", search_router)
 api.add_router("/accounts/", accounts_router)
+api.add_router("/appointments/", appointments_router)
+api.add_router("/payments/", payments_router)
+api.add_router("/licences/", licences_router)
+api.add_router("/exchange/", exchange_router)
+api.add_router("/reviews/", reviews_router)
+api.add_router("/interaction/", interaction_router)
+api.add_router("/supervision/", supervision_router)
+api.add_router("/assessment/", assessment_router)
+api.add_router("/opendata/", opendata_router)
+api.add_router("/federation/", federation_router)

@@ -66,6 +66,17 @@ INSTALLED_APPS = [
     "yiwang.catalog",
     "yiwang.cases",
     "yiwang.search",
+    "yiwang.appointments",
+    "yiwang.payments",
+    "yiwang.licences",
+    "yiwang.exchange",
+    "yiwang.reviews",
+    "yiwang.interaction",
+    "yiwang.supervision",
+    "yiwang.assessment",
+    "yiwang.opendata",
+    "yiwang.federation",
+    "yiwang.workbench",
     "yiwang.web",
 ]
 

@@ -9,6 +9,10 @@ The source language is Simplified Chinese (msgids). `build()`:
 3. regenerates `locale/zh_Hant/LC_MESSAGES/django.po` from the msgids with OpenCC (s2tw, see web.text);
 4. compiles both to `.mo` with polib. The `.mo` files are committed, so a fresh machine needs no gettext.
 
+There is one catalogue for the portal's shared code (`src/yiwang/locale`, sources in SOURCES) and one per
+app that keeps its own `locale/` folder (`src/yiwang/<app>/locale`, sources: that app). Django merges
+them at run time; separate files let each app's strings be maintained without touching the others.
+
 `check()` lists what is out of date (a missing English translation, a catalogue that lags the sources, a
 `.mo` that lags its `.po`); `yiwang i18n check` and the test suite fail on any of it.
 """
@@ -161,12 +165,34 @@ def extract(sources: Iterable[str] = SOURCES) -> list[Message]:
 # --- catalogues -----------------------------------------------------------------------------------
 
 
-def po_path(locale: str) -> Path:
-    return LOCALE_DIR / locale / "LC_MESSAGES" / "django.po"
+@dataclass(frozen=True)
+class Catalogue:
+    """A locale folder and the sources whose messages it holds."""
+
+    locale_dir: Path
+    sources: tuple[str, ...]
+
+    @property
+    def name(self) -> str:
+        return self.locale_dir.parent.name if self.locale_dir != LOCALE_DIR else "yiwang"
 
 
-def mo_path(locale: str) -> Path:
-    return po_path(locale).with_suffix(".mo")
+def catalogues() -> list[Catalogue]:
+    """The shared catalogue, then one per app that has its own `locale/` folder."""
+    found = [Catalogue(LOCALE_DIR, SOURCES)]
+    for app_locale in sorted(PACKAGE_DIR.glob("*/locale")):
+        app = app_locale.parent.name
+        if app_locale.is_dir() and app not in SOURCES:
+            found.append(Catalogue(app_locale, (app,)))
+    return found
+
+
+def po_path(locale: str, locale_dir: Path = LOCALE_DIR) -> Path:
+    return locale_dir / locale / "LC_MESSAGES" / "django.po"
+
+
+def mo_path(locale: str, locale_dir: Path = LOCALE_DIR) -> Path:
+    return po_path(locale, locale_dir).with_suffix(".mo")
 
 
 HEADERS = {
@@ -191,8 +217,8 @@ def _new_catalogue(locale: str) -> polib.POFile:
     return po
 
 
-def _load(locale: str) -> polib.POFile:
-    path = po_path(locale)
+def _load(locale: str, locale_dir: Path = LOCALE_DIR) -> polib.POFile:
+    path = po_path(locale, locale_dir)
     return polib.pofile(str(path), wrapwidth=0) if path.exists() else _new_catalogue(locale)
 
 
@@ -212,9 +238,9 @@ def _key(entry: polib.POEntry) -> tuple[str, str]:
     return (entry.msgctxt or "", entry.msgid)
 
 
-def updated_english(messages: list[Message]) -> polib.POFile:
+def updated_english(messages: list[Message], locale_dir: Path = LOCALE_DIR) -> polib.POFile:
     """The English catalogue for these messages, keeping every existing translation."""
-    existing = {_key(e): e for e in _load("en") if not e.obsolete}
+    existing = {_key(e): e for e in _load("en", locale_dir) if not e.obsolete}
     po = _new_catalogue("en")
     for message in sorted(messages):
         old = existing.get(message.key)
@@ -249,18 +275,26 @@ def _translations(entries: Iterable[polib.POEntry]) -> dict[tuple[str, str], obj
     return table
 
 
-def build(sources: Iterable[str] = SOURCES) -> dict[str, int]:
-    """Write both catalogues and their .mo files; returns how many messages each locale translates."""
-    messages = extract(sources)
-    catalogues = {"en": updated_english(messages), "zh_Hant": traditional(messages)}
+def build_catalogue(catalogue: Catalogue) -> dict[str, int]:
+    """Write one catalogue's .po and .mo files; returns how many messages each locale translates."""
+    messages = extract(catalogue.sources)
+    files = {
+        "en": updated_english(messages, catalogue.locale_dir),
+        "zh_Hant": traditional(messages),
+    }
     counts: dict[str, int] = {}
-    for locale, po in catalogues.items():
-        path = po_path(locale)
+    for locale, po in files.items():
+        path = po_path(locale, catalogue.locale_dir)
         path.parent.mkdir(parents=True, exist_ok=True)
         po.save(str(path))
-        po.save_as_mofile(str(mo_path(locale)))
+        po.save_as_mofile(str(mo_path(locale, catalogue.locale_dir)))
         counts[locale] = len(_translations(po))
     return counts
+
+
+def build() -> dict[str, dict[str, int]]:
+    """Build every catalogue; returns {catalogue name: {locale: translated count}}."""
+    return {catalogue.name: build_catalogue(catalogue) for catalogue in catalogues()}
 
 
 @dataclass(frozen=True)
@@ -272,37 +306,45 @@ class Problem:
         return f"[{self.locale}] {self.message}"
 
 
-def check(sources: Iterable[str] = SOURCES) -> list[Problem]:
-    """Everything that `build` would change or that a translator still has to write."""
-    messages = extract(sources)
+def check() -> list[Problem]:
+    """Everything that `build` would change or that a translator still has to write, in every catalogue."""
+    problems: list[Problem] = []
+    for catalogue in catalogues():
+        problems.extend(check_catalogue(catalogue))
+    return problems
+
+
+def check_catalogue(catalogue: Catalogue) -> list[Problem]:
+    messages = extract(catalogue.sources)
     wanted = {m.key for m in messages}
     problems: list[Problem] = []
     for locale in TRANSLATED_LOCALES:
-        path = po_path(locale)
+        where = f"{catalogue.name}/{locale}"
+        path = po_path(locale, catalogue.locale_dir)
         if not path.exists():
-            problems.append(Problem(locale, f"缺少 {path}，请运行 yiwang i18n build。"))
+            problems.append(Problem(where, f"缺少 {path}，请运行 yiwang i18n build。"))
             continue
         po = polib.pofile(str(path))
         have = {_key(e) for e in po if not e.obsolete}
         for context, msgid in sorted(wanted - have):
-            problems.append(Problem(locale, f"目录缺少消息“{msgid}”{f'（{context}）' if context else ''}。"))
+            problems.append(Problem(where, f"目录缺少消息“{msgid}”{f'（{context}）' if context else ''}。"))
         for context, msgid in sorted(have - wanted):
             problems.append(
-                Problem(locale, f"目录中的消息“{msgid}”已不再使用{f'（{context}）' if context else ''}。")
+                Problem(where, f"目录中的消息“{msgid}”已不再使用{f'（{context}）' if context else ''}。")
             )
         translated = _translations(po)
         if locale == "en":
             for _context, msgid in sorted(wanted - set(translated)):
-                problems.append(Problem(locale, f"消息“{msgid}”还没有英文翻译。"))
+                problems.append(Problem(where, f"消息“{msgid}”还没有英文翻译。"))
         else:
             expected = _translations(traditional(messages))
             if translated != expected:
                 problems.append(
-                    Problem(locale, "繁体目录与 OpenCC 转换结果不一致，请运行 yiwang i18n build。")
+                    Problem(where, "繁体目录与 OpenCC 转换结果不一致，请运行 yiwang i18n build。")
                 )
-        mo = mo_path(locale)
+        mo = mo_path(locale, catalogue.locale_dir)
         if not mo.exists():
-            problems.append(Problem(locale, f"缺少 {mo}，请运行 yiwang i18n build。"))
+            problems.append(Problem(where, f"缺少 {mo}，请运行 yiwang i18n build。"))
         elif _translations(polib.mofile(str(mo))) != translated:
-            problems.append(Problem(locale, f"{mo.name} 与 {path.name} 不一致，请运行 yiwang i18n build。"))
+            problems.append(Problem(where, f"{mo.name} 与 {path.name} 不一致，请运行 yiwang i18n build。"))
     return problems

@@ -13,13 +13,15 @@ class Command(BaseCommand):
     help = "维护门户的翻译目录：build 提取消息并生成繁体与英文目录及 .mo 文件；check 检查是否过期或缺译。"
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("action", choices=["build", "check"], help="build 或 check")
+        parser.add_argument(
+            "action", choices=["build", "check"], help="build 或 check（包括各应用自己的目录）"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["action"] == "build":
-            counts = i18n_tools.build()
-            for locale, count in counts.items():
-                self.stdout.write(f"{locale}: {count} 条已翻译 → {i18n_tools.mo_path(locale)}")
+            for catalogue, counts in i18n_tools.build().items():
+                for locale, count in counts.items():
+                    self.stdout.write(f"{catalogue}/{locale}: {count} 条已翻译")
         problems = i18n_tools.check()
         for problem in problems:
             self.stderr.write(str(problem))

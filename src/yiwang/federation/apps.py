@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class FederationConfig(AppConfig):
+    """全国一体化：枢纽与节点、目录同源、跨省通办、统一身份互认."""
+
+    name = "yiwang.federation"
+    label = "federation"
+    verbose_name = "全国一体化"

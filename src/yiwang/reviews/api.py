@@ -1,0 +1,5 @@
+"""The reviews app's JSON API, mounted at /api/reviews/."""
+
+from ninja import Router
+
+router = Router(tags=["好差评"])

@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class SupervisionConfig(AppConfig):
+    """效能监督：指标、红黄牌预警、监督看板、导出."""
+
+    name = "yiwang.supervision"
+    label = "supervision"
+    verbose_name = "效能监督"
