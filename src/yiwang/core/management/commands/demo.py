@@ -8,6 +8,8 @@ Passwords come from YIWANG_DEMO_PASSWORD, or are generated once and kept in data
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import os
 import secrets
 import time
@@ -26,6 +28,23 @@ from yiwang.core import audit
 
 ACCOUNTS_FILE = "demo-accounts.txt"
 STAFF_DEPARTMENTS = 3  # departments that get an editor and a reviewer
+
+
+# Apps whose demo data the command loads itself, before the per-app hook.
+_LOADED_ABOVE = frozenset({"yiwang.core", "yiwang.accounts", "yiwang.catalog"})
+
+
+def _app_demo_modules() -> list[str]:
+    names = []
+    for app in settings.INSTALLED_APPS:
+        if not app.startswith("yiwang.") or app in _LOADED_ABOVE:
+            continue
+        module_name = f"{app}.demo"
+        if importlib.util.find_spec(module_name) is not None:
+            module = importlib.import_module(module_name)
+            if hasattr(module, "load_demo"):
+                names.append(module_name)
+    return names
 
 
 @dataclass(frozen=True)
@@ -56,6 +75,10 @@ class Command(BaseCommand):
         from yiwang.accounts.demo import load_demo_identities
 
         load_demo_identities(stdout=self.stdout)
+        # Every later app that has demo data provides `yiwang.<app>.demo.load_demo(stdout=…)`, idempotent;
+        # they run in INSTALLED_APPS order, which follows the architecture's layers (lower apps first).
+        for module_name in _app_demo_modules():
+            importlib.import_module(module_name).load_demo(stdout=self.stdout)
 
     def _regions(self) -> None:
         try:
