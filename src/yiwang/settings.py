@@ -209,6 +209,12 @@ YIWANG_PUBLIC_API_RATE = int(os.environ.get("YIWANG_PUBLIC_API_RATE", "600"))
 # Proxies (addresses or networks) whose X-Forwarded-For header is believed; empty: use REMOTE_ADDR only.
 YIWANG_TRUSTED_PROXIES = _env_list("YIWANG_TRUSTED_PROXIES", "")
 
+# Federation (docs/apps/federation.md): unset YIWANG_NODE_CODE = a standalone deployment.
+YIWANG_NODE_CODE = os.environ.get("YIWANG_NODE_CODE", "").strip()
+YIWANG_NODE_NAME = os.environ.get("YIWANG_NODE_NAME", "").strip()
+YIWANG_NODE_ROLE = os.environ.get("YIWANG_NODE_ROLE", "node").strip()
+YIWANG_NODE_URL = os.environ.get("YIWANG_NODE_URL", "").strip()
+
 # --- Internationalisation -------------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("zh-hant", "繁體中文"), ("en", "English")]

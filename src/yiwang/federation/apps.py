@@ -7,3 +7,10 @@ class FederationConfig(AppConfig):
     name = "yiwang.federation"
     label = "federation"
     verbose_name = "全国一体化"
+
+    def ready(self) -> None:
+        from yiwang.core import events
+        from yiwang.federation import catalogue
+
+        events.subscribe("catalog.published", catalogue.on_published)
+        events.subscribe("catalog.withdrawn", catalogue.on_withdrawn)

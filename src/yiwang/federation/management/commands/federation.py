@@ -1,0 +1,145 @@
+"""`yiwang federation …`: this node's card, registering peers, catalogue sync, outbox delivery."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from argparse import ArgumentParser
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from tqdm import tqdm
+
+from yiwang.core import audit, sm2
+from yiwang.federation import catalogue, identity, outbox
+from yiwang.federation.models import NodeRole, OutboxMessage, OutboxStatus, Peer
+
+
+class Command(BaseCommand):
+    help = "全国一体化：card 输出本节点名片；add-peer 登记对端；sync-catalogue 推送目录；deliver 投递消息。"
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        actions = parser.add_subparsers(dest="action", required=True)
+        actions.add_parser("card", help="以 JSON 输出本节点的代码、角色、地址和公钥（交给对端登记）")
+        add = actions.add_parser(
+            "add-peer", help="登记或更新对端节点（读取对端 card 的 JSON 文件，- 为标准输入）"
+        )
+        add.add_argument("file")
+        actions.add_parser("peers", help="列出对端节点")
+        actions.add_parser("rotate-key", help="更换本节点密钥（旧公钥仍可验证旧签名）")
+        actions.add_parser("sync-catalogue", help="把全部已发布事项推送给枢纽（分批写入发件箱）")
+        deliver = actions.add_parser("deliver", help="投递到期的发件箱消息")
+        deliver.add_argument(
+            "--loop", action="store_true", help="持续投递，直到发件箱清空（或 --seconds 到期）"
+        )
+        deliver.add_argument("--seconds", type=float, default=0, help="与 --loop 同用：最多运行的秒数")
+        actions.add_parser("retry-dead", help="重新投递全部死信")
+        actions.add_parser("status", help="发件箱各状态的消息数")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        action = options["action"].replace("-", "_")
+        getattr(self, f"_{action}")(options)
+
+    def _card(self, options: dict[str, Any]) -> None:
+        if not identity.enabled():
+            raise CommandError("未设置 YIWANG_NODE_CODE：本部署未启用全国一体化。")
+        self.stdout.write(json.dumps(identity.card(), ensure_ascii=False, indent=2))
+
+    def _add_peer(self, options: dict[str, Any]) -> None:
+        text = (
+            sys.stdin.read() if options["file"] == "-" else Path(options["file"]).read_text(encoding="utf-8")
+        )
+        try:
+            data = json.loads(text)
+            code, public_hex = str(data["code"]), str(data["public_key"])
+            role, base_url, name = (
+                str(data["role"]),
+                str(data["base_url"]),
+                str(data.get("name") or data["code"]),
+            )
+        except (ValueError, KeyError) as exc:
+            raise CommandError(f"名片格式不正确：{exc}") from None
+        if not (len(code) == 6 and code.isdigit()):
+            raise CommandError("节点代码应为 6 位行政区划代码。")
+        if role not in NodeRole.values:
+            raise CommandError(f"角色应为 {'、'.join(NodeRole.values)}。")
+        if data.get("fingerprint") and sm2.fingerprint(public_hex) != data["fingerprint"]:
+            raise CommandError("公钥与指纹不符：名片可能被改动，请向对端核实。")
+        with transaction.atomic():
+            peer, created = Peer.objects.update_or_create(
+                code=code,
+                defaults={
+                    "name": name,
+                    "role": role,
+                    "base_url": base_url,
+                    "public_hex": public_hex,
+                    "active": True,
+                },
+            )
+            audit.record(
+                actor="operator",
+                action="federation.peer.register" if created else "federation.peer.update",
+                object_type="federation.Peer",
+                object_id=peer.pk,
+                after={
+                    "code": code,
+                    "role": role,
+                    "base_url": base_url,
+                    "fingerprint": sm2.fingerprint(public_hex),
+                },
+            )
+        self.stdout.write(
+            self.style.SUCCESS(f"{'已登记' if created else '已更新'}节点 {code} {name}（{role}）。")
+        )
+
+    def _peers(self, options: dict[str, Any]) -> None:
+        for peer in Peer.objects.all():
+            self.stdout.write(
+                f"{peer.code}\t{peer.role}\t{peer.base_url}\t{sm2.fingerprint(peer.public_hex)}\t{peer.name}"
+            )
+
+    def _rotate_key(self, options: dict[str, Any]) -> None:
+        key = identity.rotate_key()
+        self.stdout.write(f"新公钥指纹：{sm2.fingerprint(key.public_hex)}。请把新的名片交给各对端重新登记。")
+
+    def _sync_catalogue(self, options: dict[str, Any]) -> None:
+        from yiwang.catalog.selectors import published_implementations
+
+        total = published_implementations().count()
+        try:
+            with tqdm(total=total, unit="项", desc="写入发件箱") as bar:
+                count = catalogue.sync_all(progress=bar.update)
+        except ValueError as exc:
+            raise CommandError(str(exc)) from None
+        self.stdout.write(
+            self.style.SUCCESS(f"已为 {count} 个事项写入发件箱，运行 yiwang federation deliver 投递。")
+        )
+
+    def _deliver(self, options: dict[str, Any]) -> None:
+        deadline = time.monotonic() + options["seconds"] if options["seconds"] else None
+        totals = {"delivered": 0, "retried": 0, "dead": 0}
+        while True:
+            report = outbox.deliver_due()
+            for key, value in report.as_dict().items():
+                totals[key] += value
+            if not options["loop"]:
+                break
+            if not OutboxMessage.objects.filter(status=OutboxStatus.PENDING).exists():
+                break
+            if deadline is not None and time.monotonic() > deadline:
+                break
+            if not report.delivered:
+                time.sleep(1)
+        self.stdout.write(
+            f"送达 {totals['delivered']}，待重试 {totals['retried']}，转为死信 {totals['dead']}。"
+        )
+
+    def _retry_dead(self, options: dict[str, Any]) -> None:
+        self.stdout.write(f"已重新排队 {outbox.retry_dead()} 条死信。")
+
+    def _status(self, options: dict[str, Any]) -> None:
+        for status in OutboxStatus:
+            self.stdout.write(f"{status.label}：{OutboxMessage.objects.filter(status=status).count()}")
