@@ -39,7 +39,7 @@ def card(request: HttpRequest) -> JsonResponse:
     """This node's code, role, address and public key, for registration at a peer."""
     if not identity.enabled():
         return JsonResponse({"detail": _("本部署未启用全国一体化（未设置 YIWANG_NODE_CODE）。")}, status=404)
-    data = identity.card()
+    data: dict[str, object] = dict(identity.card())
     data["previous_keys"] = [k for k in inbox.known_public_keys() if k != data["public_key"]]
     return JsonResponse(data, json_dumps_params={"ensure_ascii": False})
 
