@@ -101,9 +101,6 @@ class Dataset(models.Model):
     version = models.PositiveIntegerField(_("修改次数"), default=0, editable=False)
     # The package dict as JSON, kept for published datasets (opendata.serialise).
     document = models.TextField(blank=True, editable=False)
-    # Its facet values, "field\x1evalue" pairs joined by \x1f: one row read per matching dataset when
-    # facets are counted over a narrowed result (opendata.search).
-    facet_values = models.TextField(blank=True, editable=False)
 
     class Meta:
         verbose_name = _("开放数据集")

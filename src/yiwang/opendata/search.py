@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -297,17 +296,11 @@ def _facet_rows(
         )
     inner, params = match
     if small:
-        # One row per matching dataset (its facet values in one column), counted here: cheaper than
-        # one index probe per dataset and field.
-        sql = f"SELECT d.facet_values FROM ({inner}) AS m JOIN {DATASETS} d ON d.id = m.dataset_id"
-        wanted = set(fields)
-        counter: Counter[tuple[str, str]] = Counter()
-        for (text,) in _fetch(sql, params):
-            for pair in text.split("\x1f") if text else ():
-                name, _sep, value = pair.partition("\x1e")
-                if name in wanted:
-                    counter[(name, value)] += 1
-        return [(name, value, n) for (name, value), n in counter.items()]
+        sql = (
+            f"SELECT t.field, t.value, COUNT(*) FROM ({inner}) AS m JOIN {TERMS} t "
+            f"ON t.dataset_id = m.dataset_id AND t.field IN ({marks}) {group}"
+        )
+        return _fetch(sql, [*params, *fields])
     sql = f"SELECT t.field, t.value, COUNT(*) FROM {TERMS} t WHERE t.field IN ({marks}) AND t.dataset_id IN ({inner}) {group}"
     return _fetch(sql, [*fields, *params])
 

@@ -32,7 +32,7 @@ from yiwang.opendata.models import (
     Theme,
     UpdateFrequency,
 )
-from yiwang.opendata.search import FACET_FIELDS, bump_generation
+from yiwang.opendata.search import bump_generation
 from yiwang.opendata.serialise import document_for, org_name
 
 NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{1,99}$")
@@ -287,7 +287,7 @@ def _move(
         index_terms(dataset)
     else:
         DatasetTerm.objects.filter(dataset=dataset).delete()
-        Dataset.objects.filter(pk=dataset.pk).update(document="", facet_values="")
+        Dataset.objects.filter(pk=dataset.pk).update(document="")
         _invalidate_facets()
     audit.record(
         actor=actor or SYSTEM,
@@ -376,19 +376,12 @@ def terms_of(dataset: Dataset) -> list[tuple[str, str]]:
     return list(rows)
 
 
-def facet_text(terms: list[tuple[str, str]]) -> str:
-    return "\x1f".join(f"{f}\x1e{v}" for f, v in terms if f in FACET_FIELDS)
-
-
 def index_terms(dataset: Dataset) -> None:
     """Rebuild a published dataset's search terms and stored JSON document."""
-    terms = terms_of(dataset)
-    Dataset.objects.filter(pk=dataset.pk).update(
-        document=document_for(dataset), facet_values=facet_text(terms)
-    )
+    Dataset.objects.filter(pk=dataset.pk).update(document=document_for(dataset))
     DatasetTerm.objects.filter(dataset=dataset).delete()
     DatasetTerm.objects.bulk_create(
-        [DatasetTerm(dataset=dataset, field=f, value=v) for f, v in terms], batch_size=500
+        [DatasetTerm(dataset=dataset, field=f, value=v) for f, v in terms_of(dataset)], batch_size=500
     )
     _invalidate_facets()
 
@@ -401,14 +394,11 @@ def index_many(dataset_ids: list[int]) -> None:
         .prefetch_related("themes", "resources")
     )
     DatasetTerm.objects.filter(dataset_id__in=dataset_ids).delete()
-    rows: list[DatasetTerm] = []
+    terms = [DatasetTerm(dataset=d, field=f, value=v) for d in datasets for f, v in terms_of(d)]
+    DatasetTerm.objects.bulk_create(terms, batch_size=5000)
     for dataset in datasets:
-        terms = terms_of(dataset)
-        rows.extend(DatasetTerm(dataset=dataset, field=f, value=v) for f, v in terms)
         dataset.document = document_for(dataset)
-        dataset.facet_values = facet_text(terms)
-    DatasetTerm.objects.bulk_create(rows, batch_size=5000)
-    Dataset.objects.bulk_update(datasets, ["document", "facet_values"], batch_size=1000)
+    Dataset.objects.bulk_update(datasets, ["document"], batch_size=1000)
     _invalidate_facets()
 
 
