@@ -153,7 +153,9 @@ def test_delivery_retries_until_the_peer_is_back_then_dead_letters_can_be_resent
     assert message.status == OutboxStatus.DELIVERED and message.attempts == 1
     assert RemoteImplementation.objects.get().implementation_code == "Z1"
     # A lost answer: the sender sends the same message again; the receiver does not apply it twice.
-    OutboxMessage.objects.filter(pk=message.pk).update(status=OutboxStatus.PENDING)
+    OutboxMessage.objects.filter(pk=message.pk).update(
+        status=OutboxStatus.PENDING, next_attempt_at=message.created_at
+    )
     assert outbox.deliver_due().delivered == 1
     assert ReceivedMessage.objects.count() == 1
 

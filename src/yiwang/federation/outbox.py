@@ -1,9 +1,9 @@
 """The outbox: messages to peers, written with the change they report, delivered by a worker.
 
 `enqueue` must run inside the transaction of the change (it refuses otherwise), so a message exists
-exactly when its change does. `deliver_due` sends what is due, each message in its own short
-transaction with the row locked (SKIP LOCKED on PostgreSQL: several workers share the work), marks it
-delivered on a 2xx answer, and otherwise schedules the next attempt with exponential backoff and
+exactly when its change does. `deliver_due` sends what is due: it claims each message in a short
+transaction (SKIP LOCKED on PostgreSQL, and a lease on its due time, so several workers share the work),
+posts it with no transaction open, and marks it delivered on a 2xx answer, and otherwise schedules the next attempt with exponential backoff and
 jitter; after MAX_ATTEMPTS it becomes a dead letter, shown to operators, who can send it again.
 """
 
@@ -108,38 +108,62 @@ def _due_ids(limit: int) -> list[int]:
     )
 
 
+LEASE_SECONDS = 120  # a claimed message is not due again for this long: one worker sends it at a time
+
+
+def _claim(pk: int) -> OutboxMessage | None:
+    """Take a due message for this worker: a short transaction that pushes its due time past the lease.
+
+    The HTTP call then happens outside any transaction, so no database lock (SQLite's write lock
+    included) is held while a peer answers. A worker that dies after claiming leaves the message due
+    again when the lease ends: delivery is at least once, and the receiver applies each id once.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        message = (
+            OutboxMessage.objects.select_for_update(skip_locked=True)
+            .filter(pk=pk, status=OutboxStatus.PENDING, next_attempt_at__lte=now)
+            .select_related("peer")
+            .first()
+        )
+        if message is None:
+            return None  # another worker has it, or it was delivered meanwhile
+        OutboxMessage.objects.filter(pk=pk).update(next_attempt_at=now + dt.timedelta(seconds=LEASE_SECONDS))
+    return message
+
+
+def _record(message: OutboxMessage, ok: bool, error: str, report: DeliveryReport) -> None:
+    with transaction.atomic():
+        current = OutboxMessage.objects.select_for_update().get(pk=message.pk)
+        current.attempts += 1
+        if ok:
+            current.status = OutboxStatus.DELIVERED
+            current.delivered_at = timezone.now()
+            current.last_error = ""
+            report.delivered += 1
+        elif current.attempts >= MAX_ATTEMPTS:
+            current.status = OutboxStatus.DEAD
+            current.last_error = error
+            report.dead += 1
+            logger.error("federation message dead", extra={"message_id": str(current.message_id)})
+        else:
+            current.next_attempt_at = timezone.now() + backoff(current.attempts)
+            current.last_error = error
+            report.retried += 1
+        current.save(update_fields=["attempts", "status", "delivered_at", "last_error", "next_attempt_at"])
+
+
 def deliver_due(limit: int = 500, *, client: httpx.Client | None = None) -> DeliveryReport:
     report = DeliveryReport()
     own_client = client is None
     http = client or httpx.Client(timeout=TIMEOUT_SECONDS, follow_redirects=False)
     try:
         for pk in _due_ids(limit):
-            with transaction.atomic():
-                locked = OutboxMessage.objects.select_for_update(skip_locked=True).filter(
-                    pk=pk, status=OutboxStatus.PENDING
-                )
-                message = locked.select_related("peer").first()
-                if message is None:
-                    continue  # another worker has it, or it was delivered meanwhile
-                ok, error = _post(http, message, envelope(message))
-                message.attempts += 1
-                if ok:
-                    message.status = OutboxStatus.DELIVERED
-                    message.delivered_at = timezone.now()
-                    message.last_error = ""
-                    report.delivered += 1
-                elif message.attempts >= MAX_ATTEMPTS:
-                    message.status = OutboxStatus.DEAD
-                    message.last_error = error
-                    report.dead += 1
-                    logger.error("federation message dead", extra={"message_id": str(message.message_id)})
-                else:
-                    message.next_attempt_at = timezone.now() + backoff(message.attempts)
-                    message.last_error = error
-                    report.retried += 1
-                message.save(
-                    update_fields=["attempts", "status", "delivered_at", "last_error", "next_attempt_at"]
-                )
+            message = _claim(pk)
+            if message is None:
+                continue
+            ok, error = _post(http, message, envelope(message))
+            _record(message, ok, error, report)
     finally:
         if own_client:
             http.close()
