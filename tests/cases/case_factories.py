@@ -24,6 +24,8 @@ JPEG_BYTES = b"\xff\xd8\xff\xe0" + b"\x00" * 64
 
 # A person-facing licensing guide: one material to upload, two shared ones, one deferrable (容缺).
 PERSON_GUIDE: dict[str, Any] = {"service_objects": [codes.ServiceObject.PERSON.value]}
+# An item that charges no fee: its result is delivered without waiting for payment (payments gate).
+NO_FEE: dict[str, Any] = {"charges_fee": False, "fee_basis": "", "fees": [], "supports_online_payment": False}
 
 
 def ofd_bytes(with_root: bool = True) -> bytes:

@@ -121,10 +121,13 @@ def test_unanswered_application_is_deemed_accepted_and_says_so(
     implementation = publish(office.organisation)
     case = filed_case(implementation, person)
     returned = filed_case(implementation, applicant())
-    services.return_for_supplement(
-        returned, actor=office.window, items=[{"material": "申请表", "problem": "未签字"}]
-    )
     assert case.acceptance_due is not None
+    services.return_for_supplement(
+        returned,
+        actor=office.window,
+        items=[{"material": "申请表", "problem": "未签字"}],
+        deadline=add_working_days(case.acceptance_due, 10),  # still within its 补正 period at the sweep
+    )
 
     on_due_day = sweep(case.acceptance_due)
     assert on_due_day.deemed_accepted == 0
@@ -160,4 +163,11 @@ def test_sweep_raises_yellow_then_red_and_only_touches_running_clocks() -> None:
 def test_sweep_command_and_task(capsys: Any) -> None:
     call_command("cases", "sweep", "--date", "2026-03-02")
     assert "期限扫描" in capsys.readouterr().out
-    assert sweep_deadlines.apply().get() == {"deemed_accepted": 0, "yellow": 0, "red": 0}
+    assert sweep_deadlines.apply().get() == {
+        "deemed_accepted": 0,
+        "lapsed": 0,
+        "yellow": 0,
+        "red": 0,
+        "step_yellow": 0,
+        "step_red": 0,
+    }

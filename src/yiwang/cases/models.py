@@ -135,6 +135,13 @@ class Case(models.Model):
         on_delete=models.PROTECT,
         related_name="agent_cases",
     )
+    situations = models.ManyToManyField(
+        "catalog.Situation",
+        verbose_name=_("办理情形"),
+        blank=True,
+        related_name="+",
+        help_text=_("申请人选择的办理情形；材料清单据此生成。"),
+    )
     channel = models.CharField(_("申请渠道"), max_length=8, choices=Channel.choices, default=Channel.WEB)
     form_data = models.JSONField(_("申请表内容"), default=dict, blank=True)
     status = models.CharField(
@@ -367,6 +374,10 @@ class CaseStep(models.Model):
     )
     time_limit = models.PositiveSmallIntegerField(_("环节时限（工作日）"), default=0)
     due_on = models.DateField(_("环节期限"), null=True, blank=True)
+    warn_on = models.DateField(_("环节预警起始日"), null=True, blank=True, editable=False)
+    warning_level = models.CharField(
+        _("环节预警"), max_length=8, choices=WarningLevel.choices, default=WarningLevel.NONE, blank=True
+    )
     status = models.CharField(_("状态"), max_length=8, choices=StepStatus.choices, default=StepStatus.PENDING)
     started_at = models.DateTimeField(_("开始时间"), null=True, blank=True)
     finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
@@ -385,6 +396,19 @@ class CaseStep(models.Model):
         verbose_name_plural = _("办理环节")
         ordering = ["lane", "order", "id"]
         constraints = [models.UniqueConstraint(fields=["case", "lane", "order"], name="uniq_case_step_order")]
+        indexes = [
+            # The sweep's step escalation: active steps by due day (not yet red) and warn day (not warned).
+            models.Index(
+                fields=["due_on"],
+                name="case_step_due_on",
+                condition=Q(status="active") & ~Q(warning_level="red"),
+            ),
+            models.Index(
+                fields=["warn_on"],
+                name="case_step_warn_on",
+                condition=Q(status="active") & Q(warning_level=""),
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -427,11 +451,21 @@ class SupplementRequest(models.Model):
     )
     requested_at = models.DateTimeField(_("告知时间"), auto_now_add=True)
     answered_at = models.DateTimeField(_("补正时间"), null=True, blank=True)
+    lapsed_at = models.DateTimeField(
+        _("逾期处理时间"), null=True, blank=True, help_text=_("补正期限届满未补正、由期限扫描处理的时间。")
+    )
 
     class Meta:
         verbose_name = _("补正告知")
         verbose_name_plural = _("补正告知")
         ordering = ["requested_at", "id"]
+        indexes = [
+            models.Index(
+                fields=["deadline"],
+                name="case_supplement_open",
+                condition=Q(answered_at__isnull=True) & Q(lapsed_at__isnull=True),
+            )
+        ]
 
     def __str__(self) -> str:
         return f"补正告知 · {self.deadline:%Y-%m-%d}"

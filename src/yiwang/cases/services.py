@@ -17,20 +17,21 @@ from typing import Any
 
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from yiwang.accounts import permissions
 from yiwang.accounts.models import Enterprise, PersonIdentity
 from yiwang.catalog.models import GuideVersion, Implementation, PublicStatus
+from yiwang.catalog.models import Material as CatalogMaterial
 from yiwang.catalog.models import SpecialProcedure as CatalogSpecialProcedure
 from yiwang.core import audit, events
 from yiwang.core.models import Organisation
 from yiwang.core.workdays import add_working_days, working_days_between
 
-from . import deadlines, documents, formschema, notify, transitions
+from . import deadlines, documents, formschema, gates, notify, prefill, transitions
 from .errors import CaseError, Conflict, NotPermitted, TransitionRefused
 from .models import (
     AutoApprovalRule,
@@ -111,7 +112,15 @@ def roles_of(actor: Any, case: Case, organisation: Organisation | None = None) -
 def _require(actor: Any, who: Iterable[str], case: Case, organisation: Organisation | None = None) -> None:
     if actor is None:
         raise NotPermitted(_("未指明操作人，不能办理。"))
-    if not roles_of(actor, case, organisation) & set(who):
+    wanted = set(who)
+    # The applicant acting on their own case needs no staff-role lookups (three queries saved per step).
+    if (
+        transitions.APPLICANT in wanted
+        and getattr(actor, "pk", None) == case.applicant_id
+        and actor is not SYSTEM
+    ):
+        return
+    if not roles_of(actor, case, organisation) & wanted:
         raise NotPermitted(_("您无权对办件 %(n)s 执行此操作。") % {"n": case.number or case.pk})
 
 
@@ -129,10 +138,6 @@ def _lock(case: Case | int) -> Case:
 
 def _state(case: Case) -> dict[str, Any]:
     return {"id": case.pk, "number": case.number, "status": case.status, "version": case.version}
-
-
-def _phone(case: Case) -> str:
-    return str(case.form_data.get("contact_phone") or case.applicant.phone or "")
 
 
 def _event(
@@ -245,7 +250,7 @@ def _move(
         },
     )
     if message:
-        notify.applicant(_phone(case), message)
+        notify.applicant(case, message)
     return event
 
 
@@ -262,22 +267,25 @@ def _published_guide(implementation: Implementation) -> GuideVersion:
     return guide
 
 
+def _case_material(case: Case, material: CatalogMaterial) -> CaseMaterial:
+    status = MaterialStatus.TO_BE_FETCHED if material.obtainable_by else MaterialStatus.MISSING
+    return CaseMaterial(
+        case=case,
+        catalog_material=material,
+        name=material.name,
+        necessity=material.necessity,
+        obtainable_by=material.obtainable_by,
+        obtainable_source=material.obtainable_source,
+        order=material.order,
+        status=status,
+    )
+
+
 def _copy_materials(case: Case, guide: GuideVersion) -> None:
-    rows = []
-    for material in guide.materials.filter(situation__isnull=True).order_by("order", "id"):
-        status = MaterialStatus.TO_BE_FETCHED if material.obtainable_by else MaterialStatus.MISSING
-        rows.append(
-            CaseMaterial(
-                case=case,
-                catalog_material=material,
-                name=material.name,
-                necessity=material.necessity,
-                obtainable_by=material.obtainable_by,
-                obtainable_source=material.obtainable_source,
-                order=material.order,
-                status=status,
-            )
-        )
+    rows = [
+        _case_material(case, material)
+        for material in guide.materials.filter(situation__isnull=True).order_by("order", "id")
+    ]
     CaseMaterial.objects.bulk_create(rows)
 
 
@@ -341,6 +349,7 @@ def create_draft(
         return existing
     _copy_materials(case, guide)
     _note(case, "create", applicant, data={"guide_version": guide.version, "channel": channel})
+    prefill.run_prefill(case)
     return case
 
 
@@ -356,6 +365,54 @@ def update_draft(case: Case, *, actor: Any, form_data: Mapping[str, Any]) -> Cas
     Case.objects.filter(pk=case.pk, status=CaseStatus.DRAFT).update(form_data=data, updated_at=timezone.now())
     case.form_data = data
     _note(case, "update_draft", actor)
+    return case
+
+
+@transaction.atomic
+def choose_situations(case: Case, *, actor: Any, situation_ids: Sequence[int]) -> Case:
+    """办理情形: rebuild a draft's material list for the chosen situations of its guide.
+
+    The list becomes the guide's common materials plus those of every chosen situation. Materials that
+    stay keep their uploads and 容缺 promises; materials of situations no longer chosen are dropped
+    (their files with them); newly needed ones are added. An empty choice means the common list only."""
+    case = _lock(case)
+    _require(actor, {transitions.APPLICANT}, case)
+    if case.status != CaseStatus.DRAFT:
+        raise TransitionRefused(_("申请已提交，不能再更改办理情形。"))
+    wanted = list(dict.fromkeys(int(pk) for pk in situation_ids))
+    situations = list(case.guide.situations.filter(pk__in=wanted).order_by("order", "id"))
+    unknown = sorted(set(wanted) - {s.pk for s in situations})
+    if unknown:
+        raise CaseError(
+            _("所选办理情形不属于该事项的办事指南（编号：%(ids)s），请重新选择。")
+            % {"ids": "、".join(str(pk) for pk in unknown)}
+        )
+    needed = {
+        m.pk: m
+        for m in case.guide.materials.filter(
+            Q(situation__isnull=True) | Q(situation__in=situations)
+        ).order_by("order", "id")
+    }
+    present = dict(
+        case.materials.filter(catalog_material__isnull=False).values_list("catalog_material_id", "pk")
+    )
+    dropped = [pk for material_id, pk in present.items() if material_id not in needed]
+    CaseMaterial.objects.filter(pk__in=dropped).delete()
+    CaseMaterial.objects.bulk_create(
+        _case_material(case, material)
+        for material_id, material in needed.items()
+        if material_id not in present
+    )
+    case.situations.set(situations)
+    Case.objects.filter(pk=case.pk).update(updated_at=timezone.now())
+    _note(
+        case,
+        "choose_situations",
+        actor,
+        comment="、".join(s.name for s in situations) or _("通用情形"),
+        data={"situations": [s.pk for s in situations], "materials": len(needed)},
+    )
+    prefill.run_prefill(case)  # newly listed shared materials are fetched like those of the draft
     return case
 
 
@@ -455,13 +512,19 @@ def _missing_required(case: Case) -> list[str]:
 
 def allocate_number(region_code: str, day: dt.date) -> str:
     """The next 办件编号 in a region on a day (call inside the submitting transaction)."""
-    CaseNumberCounter.objects.get_or_create(region_code=region_code, day=day)
-    counter = CaseNumberCounter.objects.select_for_update().get(region_code=region_code, day=day)
-    counter.last += 1
-    if counter.last > 999_999:
+    # One round trip: insert the day's counter or bump it, under the row lock the upsert takes (PostgreSQL
+    # and SQLite ≥ 3.35 both have INSERT … ON CONFLICT … RETURNING). The lock is held until commit.
+    table = connection.ops.quote_name(CaseNumberCounter._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (region_code, day, last) VALUES (%s, %s, 1) "  # noqa: S608 - table name is ours
+            f"ON CONFLICT (region_code, day) DO UPDATE SET last = {table}.last + 1 RETURNING last",
+            [region_code, day.isoformat()],
+        )
+        last = int(cursor.fetchone()[0])
+    if last > 999_999:
         raise CaseError(_("本区划今日办件编号已用尽，请联系管理员。"))
-    counter.save(update_fields=["last"])
-    return f"{region_code}{day:%Y%m%d}{counter.last:06d}"
+    return f"{region_code}{day:%Y%m%d}{last:06d}"
 
 
 def _validate_for_submission(case: Case) -> None:
@@ -506,7 +569,7 @@ def submit(case: Case, *, actor: Any, idempotency_key: str = "") -> Case:
         fields["idempotency_key"] = key
     _move(case, "submit", actor=actor, fields=fields)
     notify.applicant(
-        _phone(case),
+        case,
         _("【一网】您的申请“%(item)s”已提交，办件编号 %(n)s，将于 %(d)s 前告知是否受理。")
         % {"item": guide.name, "n": case.number, "d": f"{case.acceptance_due:%Y-%m-%d}"},
     )
@@ -514,7 +577,6 @@ def submit(case: Case, *, actor: Any, idempotency_key: str = "") -> Case:
     return case
 
 
-@transaction.atomic
 def file_application(
     implementation: Implementation,
     *,
@@ -524,7 +586,11 @@ def file_application(
     enterprise: Enterprise | None = None,
     channel: str = Channel.API,
 ) -> Case:
-    """Create and submit in one call (API clients). The same idempotency key always yields one case."""
+    """Create and submit in one call (API clients). The same idempotency key always yields one case.
+
+    Two transactions, not one: the draft commits first, so submission takes its locks in the same order
+    as everywhere else (case row, number counter, audit chain). A failure in between leaves the draft,
+    which a retry with the same key finds and submits."""
     case = create_draft(
         implementation,
         applicant=applicant,
@@ -699,7 +765,7 @@ def _create_steps(case: Case) -> None:
         CaseStep(
             case=case,
             lane=lane,
-            order=step.order or index,
+            order=index,  # the guide's own orders may start at 0 or repeat; the lane's sequence must not
             name=step.name,
             role=step.role,
             organisation=organisation,
@@ -717,7 +783,9 @@ def _activate_next(case: Case, lane: int) -> None:
         step.status = StepStatus.ACTIVE
         step.started_at = timezone.now()
         step.due_on = add_working_days(_today(), step.time_limit)
-        step.save(update_fields=["status", "started_at", "due_on"])
+        step.warn_on = deadlines.warning_day(_today(), step.time_limit)
+        step.warning_level = deadlines.level_on(_today(), step.due_on, step.warn_on)
+        step.save(update_fields=["status", "started_at", "due_on", "warn_on", "warning_level"])
 
 
 @transaction.atomic
@@ -735,7 +803,13 @@ def start_review(case: Case, *, actor: Any) -> Case:
 def complete_step(case: Case, step: CaseStep, *, actor: Any, opinion: str = "") -> CaseStep:
     """Finish the active step of a lane; the lane's next step starts. All lanes done = the join."""
     case = _lock(case)
-    step = CaseStep.objects.select_for_update().select_related("organisation").get(pk=step.pk, case=case)
+    # of=("self",): FOR UPDATE on the joined organisation row would block every insert that references it
+    # (foreign-key checks take KEY SHARE) and deadlock against the audit chain lock.
+    step = (
+        CaseStep.objects.select_for_update(of=("self",))
+        .select_related("organisation")
+        .get(pk=step.pk, case=case)
+    )
     if step.status != StepStatus.ACTIVE:
         raise TransitionRefused(
             _("环节“%(s)s”当前为“%(st)s”，不能办理。") % {"s": step.name, "st": StepStatus(step.status).label}
@@ -877,6 +951,84 @@ def extend(case: Case, *, actor: Any, days: int, reason: str) -> Case:
     return case
 
 
+# --- 补正 deadline passed (the sweep) -------------------------------------------------------------------
+
+
+@transaction.atomic
+def lapse_supplement(request: SupplementRequest, *, today: dt.date | None = None) -> Case | None:
+    """The applicant did not supplement by the deadline of the 一次性告知书 (called by the sweep).
+
+    Before acceptance (returned): the application is deemed abandoned (视为放弃申请) and closed as
+    withdrawn. After acceptance (supplementing): the clock resumes as of the deadline (the suspension
+    never runs past the period granted) and review continues on the record as it stands, so the
+    reviewer can decide. Returns the case, or None when the request was answered or handled meanwhile."""
+    today = today or _today()
+    case = _lock(request.case_id)  # the case first, then the request: the order supplement() takes them in
+    request = SupplementRequest.objects.select_for_update().get(pk=request.pk)
+    if request.answered_at is not None or request.lapsed_at is not None or request.deadline >= today:
+        return None
+    deadline = f"{request.deadline:%Y-%m-%d}"
+    if case.status == CaseStatus.RETURNED:
+        _move(
+            case,
+            "lapse",
+            actor=SYSTEM,
+            comment=_("补正期限（%(d)s）届满未补正，依一次性告知书视为放弃申请。") % {"d": deadline},
+            data={"supplement_request": request.pk, "deadline": deadline},
+            message=_(
+                "【一网】办件 %(n)s 未在 %(d)s 前补正材料，视为放弃申请，办件已终止。如仍需办理，请重新申请。"
+            )
+            % {"n": case.number, "d": deadline},
+        )
+    elif case.status == CaseStatus.SUPPLEMENTING:
+        days = 0
+        fields: dict[str, Any] = {}
+        if case.suspended_since is not None:
+            days = max(0, working_days_between(case.suspended_since, request.deadline))
+            fields = {"suspended_since": None, "suspended_days": case.suspended_days + days}
+        _move(
+            case,
+            "supplement_lapse",
+            actor=SYSTEM,
+            comment=_("补正期限（%(d)s）届满未补正，自期限届满次日恢复计时，按现有材料继续审查。")
+            % {"d": deadline},
+            fields=fields,
+            data={"supplement_request": request.pk, "deadline": deadline, "suspended_days": days},
+            message=_("【一网】办件 %(n)s 的补正期限 %(d)s 已届满，我们将按现有材料继续审查并作出决定。")
+            % {"n": case.number, "d": deadline},
+        )
+        notify.staff(
+            [case.organisation_id],
+            {
+                case.organisation_id: _(
+                    "【一网】办件 %(n)s 补正期限已届满未补正，已恢复计时，请按现有材料审查决定。"
+                )
+                % {"n": case.number}
+            },
+            title=_("补正期限届满"),
+        )
+    else:
+        return None
+    SupplementRequest.objects.filter(pk=request.pk).update(lapsed_at=timezone.now())
+    return case
+
+
+def issue_acceptance_notice(case_id: int) -> bool:
+    """The 受理通知书 of a deemed acceptance (the sweep changes status in bulk; the notice follows after
+    commit). Idempotent: False when the case already has its acceptance notice."""
+    with transaction.atomic():
+        case = _lock(case_id)
+        if case.documents.filter(kind=DocumentKind.ACCEPTANCE).exists():
+            return False
+        event = (
+            case.events.filter(action__in=["deemed_accept", "accept"]).order_by("-occurred_at", "-id").first()
+        )
+        if event is None or not case.accepted_on:
+            return False
+        documents.issue(case, event, DocumentKind.ACCEPTANCE, documents.acceptance_notice(case))
+    return True
+
+
 # --- decision, completion, delivery, withdrawal ----------------------------------------------------------
 
 
@@ -905,6 +1057,8 @@ def _decide(
         % {"n": case.number},
     )
     documents.issue(case, event, DocumentKind.DECISION, documents.decision_notice(case))
+    if approved:
+        gates.run_decision_hooks(case, event)  # e.g. the payment order of a fee-charging item
     return case
 
 

@@ -1,4 +1,5 @@
-"""The deadline sweep: deemed acceptance, yellow and red warnings, notifications.
+"""The deadline sweep: deemed acceptance (with its 受理通知书), 补正 deadlines, yellow and red warnings on
+cases and on review steps, notifications.
 
 Set-based: each step is a few UPDATEs selected by the due-date indexes (case_status_due, case_due_on,
 case_warn_on), never a Python loop over open cases. Deemed acceptance groups the overdue submissions by
@@ -19,10 +20,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from yiwang.core import audit, events
+from yiwang.core.tasks import run_after_commit
 from yiwang.core.workdays import deadline_is_provisional
 
 from . import deadlines, notify
-from .models import Case, CaseEvent, CaseStatus, WarningLevel
+from .models import Case, CaseEvent, CaseStatus, CaseStep, StepStatus, SupplementRequest, WarningLevel
+from .tasks import issue_acceptance_notices
 
 CHUNK = 5000
 
@@ -33,19 +36,42 @@ class SweepResult:
     deemed_accepted: int = 0
     yellow: int = 0
     red: int = 0
+    step_yellow: int = 0
+    step_red: int = 0
+    lapsed: int = 0
+    recomputed: int = 0
     seconds: float = 0.0
     deemed_numbers: list[str] = field(default_factory=list)
+    lapsed_numbers: list[str] = field(default_factory=list)
 
     def describe(self) -> str:
         return _(
-            "%(d)s 期限扫描：视为受理 %(a)d 件，新增黄牌预警 %(y)d 件，新增红牌（超期）%(r)d 件，用时 %(s).1f 秒。"
+            "%(d)s 期限扫描：视为受理 %(a)d 件，补正逾期处理 %(l)d 件，新增黄牌预警 %(y)d 件，"
+            "新增红牌（超期）%(r)d 件，环节黄牌 %(sy)d 个、环节红牌 %(sr)d 个，用时 %(s).1f 秒。"
         ) % {
             "d": self.today.isoformat(),
             "a": self.deemed_accepted,
+            "l": self.lapsed,
             "y": self.yellow,
             "r": self.red,
+            "sy": self.step_yellow,
+            "sr": self.step_red,
             "s": self.seconds,
         }
+
+    def as_dict(self) -> dict[str, int]:
+        return {
+            "deemed_accepted": self.deemed_accepted,
+            "lapsed": self.lapsed,
+            "yellow": self.yellow,
+            "red": self.red,
+            "step_yellow": self.step_yellow,
+            "step_red": self.step_red,
+        }
+
+    @property
+    def changed(self) -> bool:
+        return any(self.as_dict().values()) or bool(self.recomputed)
 
 
 def _deemed_acceptance(today: dt.date, result: SweepResult) -> None:
@@ -114,49 +140,125 @@ def _deemed_acceptance(today: dt.date, result: SweepResult) -> None:
                                 "applicant_id": applicant_id,
                             },
                         )
-                for number, phone, form in Case.objects.filter(pk__in=changed_ids).values_list(
-                    "number", "applicant__phone", "form_data"
-                ):
-                    notify.applicant(
-                        str((form or {}).get("contact_phone") or phone or ""),
-                        _("【一网】办件 %(n)s 受理期限已届满，依法视为自 %(d)s 起受理，将于 %(due)s 前办结。")
+                notify.applicant_notices(
+                    notify.Notice(
+                        user_id=applicant_id,
+                        phone=str((form or {}).get("contact_phone") or phone or ""),
+                        email=email or "",
+                        title=_("办件 %(n)s 已依法视为受理") % {"n": number},
+                        text=_(
+                            "【一网】办件 %(n)s 受理期限已届满，依法视为自 %(d)s 起受理，将于 %(due)s 前办结。"
+                        )
                         % {"n": number, "d": f"{submitted_on:%Y-%m-%d}", "due": f"{due:%Y-%m-%d}"},
+                        case_number=number or "",
+                        link=notify.case_link(number),
                     )
+                    for number, applicant_id, phone, email, form in Case.objects.filter(
+                        pk__in=changed_ids
+                    ).values_list(
+                        "number", "applicant_id", "applicant__phone", "applicant__email", "form_data"
+                    )
+                )
+                # The 受理通知书 of each deemed acceptance, rendered after commit (a task per chunk).
+                if changed_ids:
+                    run_after_commit(issue_acceptance_notices, changed_ids)
                 result.deemed_accepted += len(changed_ids)
 
 
+def _count_by_org(queryset: Any, field: str = "organisation_id") -> dict[int, int]:
+    return dict(queryset.values(field).annotate(n=Count("id")).values_list(field, "n"))
+
+
 def _escalate(today: dt.date, result: SweepResult) -> None:
+    """Case deadlines and review-step deadlines: new yellow and red marks, one notice per organisation."""
     red = Case.objects.filter(due_on__lt=today).exclude(warning_level=WarningLevel.RED)
     yellow = Case.objects.filter(warn_on__lte=today, warning_level=WarningLevel.NONE, due_on__gte=today)
+    active = CaseStep.objects.filter(status=StepStatus.ACTIVE)
+    step_red = active.filter(due_on__lt=today).exclude(warning_level=WarningLevel.RED)
+    step_yellow = active.filter(warn_on__lte=today, warning_level=WarningLevel.NONE, due_on__gte=today)
     with transaction.atomic():
-        red_by_org = dict(
-            red.values("organisation_id").annotate(n=Count("id")).values_list("organisation_id", "n")
-        )
+        red_by_org = _count_by_org(red)
         result.red = red.update(warning_level=WarningLevel.RED)
-        yellow_by_org = dict(
-            yellow.values("organisation_id").annotate(n=Count("id")).values_list("organisation_id", "n")
-        )
+        yellow_by_org = _count_by_org(yellow)
         result.yellow = yellow.update(warning_level=WarningLevel.YELLOW)
+        # A step belongs to the department doing it (a bundle's lanes are other departments).
+        step_red_by_org = _count_by_org(step_red)
+        result.step_red = step_red.update(warning_level=WarningLevel.RED)
+        step_yellow_by_org = _count_by_org(step_yellow)
+        result.step_yellow = step_yellow.update(warning_level=WarningLevel.YELLOW)
         messages: dict[int, str] = {}
-        for organisation_id in set(red_by_org) | set(yellow_by_org):
+        organisations = set(red_by_org) | set(yellow_by_org) | set(step_red_by_org) | set(step_yellow_by_org)
+        for organisation_id in organisations:
             messages[organisation_id] = _(
-                "【一网】办件时限提醒：本机构新增超期（红牌）办件 %(r)d 件、临近期限（黄牌）办件 %(y)d 件，请及时办理。"
-            ) % {"r": red_by_org.get(organisation_id, 0), "y": yellow_by_org.get(organisation_id, 0)}
-        notify.staff(messages, messages)
-        if result.red or result.yellow:
+                "【一网】办件时限提醒：本机构新增超期（红牌）办件 %(r)d 件、临近期限（黄牌）办件 %(y)d 件；"
+                "办理环节超时 %(sr)d 个、临近环节期限 %(sy)d 个，请及时办理。"
+            ) % {
+                "r": red_by_org.get(organisation_id, 0),
+                "y": yellow_by_org.get(organisation_id, 0),
+                "sr": step_red_by_org.get(organisation_id, 0),
+                "sy": step_yellow_by_org.get(organisation_id, 0),
+            }
+        notify.staff(messages, messages, title=_("办件时限提醒"))
+        if result.red or result.yellow or result.step_red or result.step_yellow:
             events.publish(
                 "case.warnings",
-                {"today": today.isoformat(), "red": red_by_org, "yellow": yellow_by_org},
+                {
+                    "today": today.isoformat(),
+                    "red": red_by_org,
+                    "yellow": yellow_by_org,
+                    "step_red": step_red_by_org,
+                    "step_yellow": step_yellow_by_org,
+                },
             )
+
+
+def _recompute_provisional(today: dt.date, result: SweepResult) -> None:
+    """Deadlines computed on a provisional calendar year are recomputed once that year's official
+    schedule is entered (domain.md §7). Few cases (those reaching into next year): one guarded UPDATE each."""
+    provisional = Case.objects.filter(deadline_provisional=True, due_on__isnull=False).only(
+        "pk",
+        "status",
+        "version",
+        "submitted_on",
+        "accepted_on",
+        "decided_on",
+        "acceptance_days",
+        "limit_days",
+        "extension_days",
+        "suspended_days",
+        "suspended_since",
+    )
+    for case in provisional.iterator(chunk_size=500):
+        fields = deadlines.clock_fields(case, case.status, today)
+        if fields.get("deadline_provisional", True):
+            continue  # still provisional: nothing official to recompute with yet
+        Case.objects.filter(pk=case.pk, status=case.status, version=case.version).update(**fields)
+        result.recomputed += 1
+
+
+def _lapse_supplements(today: dt.date, result: SweepResult) -> None:
+    """补正 deadlines passed without an answer (few a day: one service call each, its own transaction)."""
+    from . import services  # services imports this module's siblings; import late to keep the graph flat
+
+    overdue = SupplementRequest.objects.filter(
+        answered_at__isnull=True, lapsed_at__isnull=True, deadline__lt=today
+    ).order_by("deadline", "id")
+    for request in overdue.iterator(chunk_size=500):
+        case = services.lapse_supplement(request, today=today)
+        if case is not None:
+            result.lapsed += 1
+            result.lapsed_numbers.append(case.number or str(case.pk))
 
 
 def sweep(today: dt.date | None = None) -> SweepResult:
     started = time.monotonic()
     result = SweepResult(today=today or timezone.localdate())
     _deemed_acceptance(result.today, result)
+    _lapse_supplements(result.today, result)
+    _recompute_provisional(result.today, result)
     _escalate(result.today, result)
     result.seconds = time.monotonic() - started
-    if result.deemed_accepted or result.red or result.yellow:
+    if result.changed:
         audit.record(
             actor=None,
             action="cases.sweep",
@@ -164,10 +266,10 @@ def sweep(today: dt.date | None = None) -> SweepResult:
             object_id=result.today.isoformat(),
             summary=result.describe(),
             data={
-                "deemed_accepted": result.deemed_accepted,
+                **result.as_dict(),
+                "recomputed": result.recomputed,
                 "deemed_numbers": result.deemed_numbers[:100],
-                "yellow": result.yellow,
-                "red": result.red,
+                "lapsed_numbers": result.lapsed_numbers[:100],
             },
         )
     return result

@@ -7,7 +7,8 @@
                     returned                                                 │
     submitted/returned ─not_accept→ not_accepted        in_review ─approve / refuse→ approved / refused
     submitted ─transfer→ transferred                    approved / refused ─complete→ completed ─deliver→ delivered
-    any status before a decision ─withdraw→ withdrawn (by the applicant)
+    any status before a decision ─withdraw→ withdrawn (by the applicant)     (deliver passes cases.gates)
+    returned ─lapse→ withdrawn; supplementing ─supplement_lapse→ in_review (the sweep, 补正 deadline passed)
 
 No status is assigned anywhere but `services._move`, which looks the pair up here, checks the actor's
 role and the guard, and makes a guarded UPDATE (… WHERE id = … AND status = from).
@@ -22,6 +23,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from . import gates
 from .errors import TransitionRefused
 from .models import Case, CaseStatus, MaterialStatus, StepStatus
 
@@ -72,6 +74,11 @@ def _not_extended(case: Case) -> str | None:
     return None
 
 
+def _delivery_allowed(case: Case) -> str | None:
+    problems = gates.delivery_problems(case)
+    return "；".join(problems) if problems else None
+
+
 @dataclass(frozen=True)
 class Transition:
     source: str
@@ -111,7 +118,11 @@ TABLE: tuple[Transition, ...] = (
     _t(S.IN_REVIEW, "refuse_immediately", S.REFUSED, WINDOW, APPROVER, guard=_immediate),
     _t(S.APPROVED, "complete", S.COMPLETED, WINDOW, APPROVER, SYSTEM, guard=_no_outstanding_deferred),
     _t(S.REFUSED, "complete", S.COMPLETED, WINDOW, APPROVER, SYSTEM),
-    _t(S.COMPLETED, "deliver", S.DELIVERED, WINDOW, SYSTEM),
+    _t(S.COMPLETED, "deliver", S.DELIVERED, WINDOW, SYSTEM, guard=_delivery_allowed),
+    # 补正 deadline passed unanswered (sweep): before acceptance the application is deemed abandoned
+    # (视为放弃申请, as the 一次性告知书 says); after acceptance the clock resumes and review goes on.
+    _t(S.RETURNED, "lapse", S.WITHDRAWN, SYSTEM),
+    _t(S.SUPPLEMENTING, "supplement_lapse", S.IN_REVIEW, SYSTEM),
     _t(S.DRAFT, "withdraw", S.WITHDRAWN, APPLICANT),
     *(_t(source, "withdraw", S.WITHDRAWN, APPLICANT) for source in _BEFORE_DECISION),
 )
@@ -142,6 +153,9 @@ ACTION_LABELS: dict[str, Any] = {
     "complete": gettext_lazy("办结"),
     "deliver": gettext_lazy("送达结果"),
     "withdraw": gettext_lazy("申请人撤回"),
+    "lapse": gettext_lazy("逾期未补正，视为放弃申请"),
+    "supplement_lapse": gettext_lazy("补正期限届满，恢复计时继续审查"),
+    "choose_situations": gettext_lazy("选择办理情形"),
     "upload": gettext_lazy("上传材料"),
     "defer_material": gettext_lazy("容缺承诺"),
     "auto_approve": gettext_lazy("秒批：按规则自动审批"),

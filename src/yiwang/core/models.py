@@ -199,3 +199,34 @@ class AuditChainHead(models.Model):  # noqa: DJ008 (a lock row, never shown)
     class Meta:
         verbose_name = _("审计链头")
         verbose_name_plural = _("审计链头")
+
+
+class InboxMessage(models.Model):
+    """One message in a person's in-site inbox (站内信): case notices, deadline warnings, payment notices."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("收件人"),
+        on_delete=models.CASCADE,
+        related_name="inbox_messages",
+    )
+    title = models.CharField(_("标题"), max_length=200)
+    body = models.TextField(_("正文"), blank=True)
+    link = models.CharField(_("链接"), max_length=500, blank=True)
+    category = models.CharField(_("类别"), max_length=32, blank=True)
+    case_number = models.CharField(_("办件编号"), max_length=40, blank=True)
+    created_at = models.DateTimeField(_("发送时间"), auto_now_add=True)
+    read_at = models.DateTimeField(_("阅读时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("站内信")
+        verbose_name_plural = _("站内信")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "read_at", "created_at"], name="core_inbox_user_read_idx")]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_read(self) -> bool:
+        return self.read_at is not None
