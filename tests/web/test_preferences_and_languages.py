@@ -72,7 +72,6 @@ def test_english_pages_leave_no_interface_text_untranslated(client: Any, portal:
         "/bundles",
         f"/bundles/{portal.bundle.code}",
         f"/apply/{code}",
-        f"/appointments/new?item={portal.id_card.implementation_code}",
         f"/items/{portal.withdrawn.implementation_code}",
         "/items/unknown",
         "/items?page=abc",

@@ -78,12 +78,25 @@ class EventOut(Schema):
     documents: list[DocumentOut] = Field(description="本次出具的文书")
 
 
+class StageOut(Schema):
+    key: str = Field(description="阶段代码：submit、accept、review、decide、deliver")
+    label: str = Field(description="阶段（中文）")
+    state: str = Field(description="done 已完成、current 进行中、todo 未开始、stopped 已终止")
+    done_on: dt.date | None = Field(description="完成日期")
+    due: dt.date | None = Field(description="期限（进行中或未开始的阶段）")
+
+
 class CaseDetailOut(CaseOut):
     timeline: list[EventOut] = Field(description="办理过程，按时间先后")
+    progress: list[StageOut] = Field(description="办理进度：各阶段及其期限")
 
     @staticmethod
     def resolve_timeline(case: Case) -> list[dict[str, Any]]:
         return selectors.timeline(case)
+
+    @staticmethod
+    def resolve_progress(case: Case) -> list[dict[str, Any]]:
+        return selectors.progress(case)
 
 
 @router.get("/mine", response=list[CaseOut], summary="我的办件")

@@ -565,6 +565,7 @@ GUIDE_FIELDSETS: tuple[tuple[str, tuple[Any, ...]], ...] = (
         "地点与联系",
         ("place", "hours", "consultation_method", ("consultation_phone", "supervision_phone")),
     ),
+    ("申请表", ("form_schema",)),
     ("计划与说明", (("planned_effective_date", "planned_cancel_date"), "change_note")),
 )
 EDITABLE_GUIDE_FIELDS = [*services.EDITABLE_FIELDS, "themes", "joint_organisations"]

@@ -14,6 +14,7 @@ its open version ("draft" or "in_review"); that is how an export with drafts kee
 from __future__ import annotations
 
 import io
+import json
 import zipfile
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
@@ -27,6 +28,7 @@ from django.db import models, transaction
 from django.utils.translation import gettext as _
 
 from yiwang.catalog import services
+from yiwang.catalog.form_schema import check_form_schema
 from yiwang.catalog.models import (
     BasicItem,
     Bundle,
@@ -169,6 +171,10 @@ class ImportFailed(Exception):
 # --- values: model field <-> document -------------------------------------------------------------
 
 
+# The one JSON field of a guide that is an object (the application form), not a list of codes.
+FORM_SCHEMA = "form_schema"
+
+
 def _dump(model_field: Any, value: Any) -> Any:
     """A model value as it appears in the document (JSON-able, one spelling for each value)."""
     if isinstance(model_field, models.FileField):
@@ -179,6 +185,8 @@ def _dump(model_field: Any, value: Any) -> Any:
         return f"{Decimal(value):.{model_field.decimal_places}f}"
     if isinstance(model_field, models.DateField):
         return value.isoformat()
+    if model_field.name == FORM_SCHEMA:
+        return dict(value or {})
     if isinstance(model_field, models.JSONField):
         return list(value)
     return value
@@ -190,6 +198,11 @@ def _to_python(model_field: Any, value: Any, present: bool) -> Any:
         if model_field.null and not model_field.has_default():
             return None
         return model_field.get_default()
+    if model_field.name == FORM_SCHEMA:
+        problems = check_form_schema(value)
+        if problems:
+            raise ValidationError(problems)
+        return dict(value)
     if isinstance(model_field, models.JSONField):
         return _code_list(model_field.name, value)
     if isinstance(model_field, models.FileField):
@@ -1371,7 +1384,9 @@ class Column:
 def _model_column(model: Any, name: str) -> Column:
     model_field = model._meta.get_field(name)
     kind = "str"
-    if isinstance(model_field, models.JSONField):
+    if name == FORM_SCHEMA:
+        kind = "json"
+    elif isinstance(model_field, models.JSONField):
         kind = "list"
     elif isinstance(model_field, models.BooleanField):
         kind = "bool"
@@ -1493,6 +1508,8 @@ def _cell(ws: Any, value: Any, kind: str, *, bold: bool = False) -> Any:
         shown = "是" if value else "否"
     elif kind == "list":
         shown = "|".join(str(v) for v in value)
+    elif kind == "json":
+        shown = json.dumps(value, ensure_ascii=False) if value else None
     else:
         shown = value
     cell = WriteOnlyCell(ws, value=shown)
@@ -1584,7 +1601,7 @@ def _read_value(kind: str, value: Any) -> Any:
     if isinstance(value, str) and kind not in ("str",) and not value.strip():
         value = None
     if value is None:
-        return {"str": "", "list": []}.get(kind)
+        return {"str": "", "list": [], "json": {}}.get(kind)
     if kind in ("str", "opt", "decimal"):
         if isinstance(value, float) and value.is_integer():
             return str(int(value))
@@ -1610,6 +1627,16 @@ def _read_value(kind: str, value: Any) -> Any:
         if text in {"否", "false", "0", "n", "no", "×"}:
             return False
         raise ValueError(_("应填“是”或“否”，实际为“%(v)s”。") % {"v": value})
+    if kind == "json":
+        try:
+            parsed = json.loads(str(value))
+        except json.JSONDecodeError as exc:
+            raise ValueError(
+                _("应为 JSON 对象（{…}），第 %(c)d 个字符处有误：%(e)s。") % {"c": exc.pos + 1, "e": exc.msg}
+            ) from None
+        if not isinstance(parsed, dict):
+            raise ValueError(_("应为 JSON 对象（{…}），或留空使用默认申请表。"))
+        return parsed
     if kind == "list":
         if isinstance(value, int | float):
             return [str(int(value))]

@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from yiwang.catalog import codes
+from yiwang.catalog.form_schema import validate_form_schema
 
 
 class Theme(models.Model):
@@ -262,6 +263,18 @@ class GuideVersion(models.Model):
 
     planned_effective_date = models.DateField(_("计划生效日期"), null=True, blank=True)
     planned_cancel_date = models.DateField(_("计划取消日期"), null=True, blank=True)
+
+    # 申请表: the item's own application-form fields (catalog.form_schema); empty = the default form.
+    form_schema = models.JSONField(
+        _("申请表定义"),
+        default=dict,
+        blank=True,
+        validators=[validate_form_schema],
+        help_text=_(
+            "本事项申请表的专有栏目（JSON Schema 子集，见 catalog/form_schema.py）；留空则按事项类型使用默认申请表。"
+            "申请人姓名、联系电话、联系地址（企业申请另加企业名称和统一社会信用代码）由平台自动加上。"
+        ),
+    )
 
     # 质量检查结果（保存时计算）
     quality_score = models.PositiveSmallIntegerField(_("质量评分"), default=0, editable=False)

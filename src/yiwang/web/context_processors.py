@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from yiwang.core import inbox
 from yiwang.web import preferences
 from yiwang.web.text import romanised, short_region_name, to_traditional
 
@@ -51,4 +54,8 @@ def portal(request: HttpRequest) -> dict[str, Any]:
         "chosen_region": preferences.chosen_region(request),
         "current_path": request.get_full_path(),
         "supervision_hotline": SUPERVISION_HOTLINE,
+        # Counted only when a page shows it (templates call it), once per request.
+        "inbox_unread": functools.cache(lambda: inbox.unread_count(getattr(request, "user", None))),
+        # The "sign in with the national platform" link shows only where this node trusts a hub.
+        "federated_sign_in": bool(getattr(settings, "YIWANG_HUB_OIDC_CLIENT_ID", "")),
     }

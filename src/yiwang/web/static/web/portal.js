@@ -4,6 +4,16 @@
   // Reveal controls that need JavaScript (they are hidden in the HTML).
   document.querySelectorAll(".js-only[hidden]").forEach(function (el) { el.hidden = false; });
 
+  // Forms that must be sent once (submitting an application): ignore a second click while the first is on
+  // its way. The server refuses a duplicate anyway (idempotency key); this only spares a second request.
+  document.querySelectorAll("form.submit-once").forEach(function (form) {
+    form.addEventListener("submit", function (event) {
+      if (form.dataset.sent) { event.preventDefault(); return; }
+      form.dataset.sent = "1";
+      form.setAttribute("aria-busy", "true");
+    });
+  });
+
   // "打印" buttons on the printable guide.
   document.querySelectorAll("[data-action='print']").forEach(function (button) {
     button.addEventListener("click", function () { window.print(); });
