@@ -7,3 +7,11 @@ class LicencesConfig(AppConfig):
     name = "yiwang.licences"
     label = "licences"
     verbose_name = "电子证照"
+
+    def ready(self) -> None:
+        from yiwang.core import events
+
+        from . import services
+
+        # Cases announce approval after commit; a licence result is issued here (and by the catch-up job).
+        events.subscribe("case.approved", services.on_case_approved)
