@@ -22,6 +22,8 @@ venv: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/yiwang migrate --noinput
 	$(BIN)/yiwang demo load
+	YIWANG_POPULATION_REGISTRY=yiwang.exchange.registries.ExchangePopulationRegistry \
+	YIWANG_LEGAL_ENTITY_REGISTRY=yiwang.exchange.registries.ExchangeLegalEntityRegistry \
 	$(BIN)/yiwang serve --port $(PORT)
 
 ## make test: the whole suite (unit, API, browser), in parallel

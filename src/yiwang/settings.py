@@ -6,6 +6,7 @@ At scale: DATABASE_URL=postgres://…, REDIS_URL=redis://… (see docs/operation
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from pathlib import Path
@@ -209,7 +210,21 @@ YIWANG_PUBLIC_API_RATE = int(os.environ.get("YIWANG_PUBLIC_API_RATE", "600"))
 # Proxies (addresses or networks) whose X-Forwarded-For header is believed; empty: use REMOTE_ADDR only.
 YIWANG_TRUSTED_PROXIES = _env_list("YIWANG_TRUSTED_PROXIES", "")
 
-# Federation (docs/apps/federation.md): unset YIWANG_NODE_CODE = a standalone deployment.
+# Identity registries (accounts.registries): the built-in tables, or — in production and in `make demo` —
+# the population and legal-entity registries read through the data-sharing gateway, every check a
+# granted, logged call (docs/apps/exchange.md).
+YIWANG_POPULATION_REGISTRY = os.environ.get(
+    "YIWANG_POPULATION_REGISTRY", "yiwang.accounts.registries.BuiltinPopulationRegistry"
+)
+YIWANG_LEGAL_ENTITY_REGISTRY = os.environ.get(
+    "YIWANG_LEGAL_ENTITY_REGISTRY", "yiwang.accounts.registries.BuiltinLegalEntityRegistry"
+)
+
+# Federation (docs/apps/federation.md, federation-identity.md): unset YIWANG_NODE_CODE = a standalone
+# deployment. The hub's OIDC client credentials for this node, and other peers' (JSON: {code: {…}}).
+YIWANG_HUB_OIDC_CLIENT_ID = os.environ.get("YIWANG_HUB_OIDC_CLIENT_ID", "")
+YIWANG_HUB_OIDC_CLIENT_SECRET = os.environ.get("YIWANG_HUB_OIDC_CLIENT_SECRET", "")
+YIWANG_PEER_OIDC_CLIENTS = json.loads(os.environ.get("YIWANG_PEER_OIDC_CLIENTS", "{}") or "{}")
 YIWANG_NODE_CODE = os.environ.get("YIWANG_NODE_CODE", "").strip()
 YIWANG_NODE_NAME = os.environ.get("YIWANG_NODE_NAME", "").strip()
 YIWANG_NODE_ROLE = os.environ.get("YIWANG_NODE_ROLE", "node").strip()
