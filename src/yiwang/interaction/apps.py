@@ -7,3 +7,12 @@ class InteractionConfig(AppConfig):
     name = "yiwang.interaction"
     label = "interaction"
     verbose_name = "政民互动"
+
+    def ready(self) -> None:
+        from yiwang.core import events
+
+        from . import knowledge
+
+        # Guide FAQs enter the knowledge base when a guide is published and leave it when withdrawn.
+        events.subscribe("catalog.published", knowledge.on_catalog_change)
+        events.subscribe("catalog.withdrawn", knowledge.on_catalog_change)

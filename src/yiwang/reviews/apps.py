@@ -7,3 +7,11 @@ class ReviewsConfig(AppConfig):
     name = "yiwang.reviews"
     label = "reviews"
     verbose_name = "好差评"
+
+    def ready(self) -> None:
+        from yiwang.core import events
+
+        from . import services
+
+        # cases announces completion after commit; we invite the applicant to rate.
+        events.subscribe("case.completed", services.on_case_completed)
