@@ -7,3 +7,9 @@ class SupervisionConfig(AppConfig):
     name = "yiwang.supervision"
     label = "supervision"
     verbose_name = "效能监督"
+
+    def ready(self) -> None:
+        from yiwang.supervision import summary
+
+        # Every case event refreshes that case's facts and summary rows (after commit; see summary.py).
+        summary.connect_events()

@@ -1,0 +1,360 @@
+"""Keeping the summary tables in step with the cases.
+
+Incremental: every `case.*` event refreshes its case (a Celery task, eager without a broker). A refresh
+locks the case row, reads the case's stored fact (its current contribution) and its new fact, and applies
+the difference to the summary rows with F() increments — two refreshes of different cases that touch the
+same summary row both land. Rows whose count falls to zero are deleted, so the tables hold exactly the
+non-empty cells of a full recompute.
+
+Durable: events are in-process and a crash can lose one, so `catch_up` walks the append-only CaseEvent log
+from a stored cursor and refreshes every case that has moved since (idempotent: a refresh recomputes from
+the case as it stands). `rebuild` recomputes everything from scratch (`yiwang supervision rebuild`).
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Count, DateField, F, IntegerField, Max, Q, Sum, Value
+from django.db.models.functions import Coalesce, TruncMonth
+
+from yiwang.cases.models import Case, CaseEvent
+
+from . import facts
+from .facts import Fact
+from .models import ALL_ITEMS, CaseFact, CompletedSummary, DurationSummary, FiledSummary, RefreshCursor
+
+logger = logging.getLogger("yiwang.supervision")
+
+KEY = ("grain", "day", "organisation_id", "item_id", "region_id")
+TABLES: dict[str, tuple[Any, tuple[str, ...], tuple[str, ...]]] = {
+    # name: (model, key columns, value columns)
+    "filed": (FiledSummary, (*KEY, "channel", "status"), ("cases", "exempted_materials")),
+    "completed": (
+        CompletedSummary,
+        (*KEY, "channel", "on_time", "one_visit"),
+        (
+            "cases",
+            "handling_days",
+            "promised_days",
+            "legal_days",
+            "legal_cases",
+            "legal_handling_days",
+            "legal_promised_days",
+        ),
+    ),
+    "duration": (DurationSummary, (*KEY, "handling_days"), ("cases",)),
+}
+CHUNK = 500
+REBUILD_CHUNK = 5000
+CURSOR = "case_events"
+
+Deltas = dict[tuple[Any, ...], dict[str, int]]
+TableDeltas = dict[str, Deltas]
+
+
+def _stored_fact(row: CaseFact) -> Fact:
+    return Fact(
+        case_id=row.case_id,
+        organisation_id=row.organisation_id,
+        implementation_id=row.implementation_id,
+        region_id=row.region_id,
+        channel=row.channel,
+        status=row.status,
+        submitted_on=row.submitted_on,
+        completed_on=row.completed_on,
+        on_time=row.on_time,
+        one_visit=row.one_visit,
+        handling_days=row.handling_days,
+        promised_days=row.promised_days,
+        legal_days=row.legal_days,
+        exempted_materials=row.exempted_materials,
+    )
+
+
+def _fact_row(fact: Fact) -> CaseFact:
+    return CaseFact(
+        case_id=fact.case_id,
+        organisation_id=fact.organisation_id,
+        implementation_id=fact.implementation_id,
+        region_id=fact.region_id,
+        channel=fact.channel,
+        status=fact.status,
+        submitted_on=fact.submitted_on,
+        completed_on=fact.completed_on,
+        on_time=fact.on_time,
+        one_visit=fact.one_visit,
+        handling_days=fact.handling_days,
+        promised_days=fact.promised_days,
+        legal_days=fact.legal_days,
+        exempted_materials=fact.exempted_materials,
+    )
+
+
+def _add(deltas: TableDeltas, fact: Fact, sign: int) -> None:
+    for table, key, values in fact.contributions():
+        cell = deltas.setdefault(table, {}).setdefault(key, defaultdict(int))
+        for name, value in values.items():
+            cell[name] += sign * value
+
+
+def _apply(model: Any, key_names: tuple[str, ...], deltas: Deltas) -> None:
+    for key, changes in deltas.items():
+        changes = {name: value for name, value in changes.items() if value}
+        if not changes:
+            continue
+        where = dict(zip(key_names, key, strict=True))
+        increments = {name: F(name) + value for name, value in changes.items()}
+        if model.objects.filter(**where).update(**increments):
+            continue
+        try:
+            with transaction.atomic():
+                model.objects.create(**where, **changes)
+        except IntegrityError:  # another refresh created the row meanwhile: add to it
+            model.objects.filter(**where).update(**increments)
+    # Empty cells go, so the table holds exactly the non-empty cells of a full recompute. In slices: a long
+    # OR chain would pass SQLite's expression depth limit.
+    keys = list(deltas)
+    for start in range(0, len(keys), 100):
+        touched = Q(pk__in=[])
+        for key in keys[start : start + 100]:
+            touched |= Q(**dict(zip(key_names, key, strict=True)))
+        model.objects.filter(touched, cases__lte=0).delete()
+
+
+def refresh_cases(case_ids: Iterable[int]) -> int:
+    """Bring the facts and summary rows of these cases up to date; returns how many facts changed."""
+    ids = sorted(set(case_ids))
+    changed = 0
+    for start in range(0, len(ids), CHUNK):
+        changed += _refresh_chunk(ids[start : start + CHUNK])
+    return changed
+
+
+@transaction.atomic
+def _refresh_chunk(ids: list[int]) -> int:
+    # Lock the cases (in id order, as every refresh does): a refresh sees one consistent state of each
+    # case and two refreshes of the same case run one after the other.
+    list(Case.objects.select_for_update(of=("self",)).filter(pk__in=ids).order_by("pk").values_list("pk"))
+    old = {row.case_id: _stored_fact(row) for row in CaseFact.objects.filter(case_id__in=ids)}
+    new = facts.facts_for(ids)
+    deltas: TableDeltas = {}
+    stale = []
+    for case_id in ids:
+        before, after = old.get(case_id), new.get(case_id)
+        if before == after:
+            continue
+        stale.append(case_id)
+        if before is not None:
+            _add(deltas, before, -1)
+        if after is not None:
+            _add(deltas, after, +1)
+    if not stale:
+        return 0
+    for table, (model, key_names, _values) in TABLES.items():
+        _apply(model, key_names, deltas.get(table, {}))
+    CaseFact.objects.filter(case_id__in=stale).delete()
+    CaseFact.objects.bulk_create([_fact_row(new[i]) for i in stale if i in new])
+    return len(stale)
+
+
+# --- full recompute ------------------------------------------------------------------------------------
+
+
+Rows = dict[str, dict[tuple[Any, ...], dict[str, int]]]
+
+
+def expected_rows() -> Rows:
+    """What the summary tables must hold, computed from the cases alone (tests, `verify`)."""
+    deltas: TableDeltas = {}
+    for fact in _all_facts():
+        _add(deltas, fact, +1)
+    return {
+        table: {k: dict(v) for k, v in deltas.get(table, {}).items() if v.get("cases")} for table in TABLES
+    }
+
+
+def stored_rows() -> Rows:
+    result: Rows = {}
+    for table, (model, key_names, value_names) in TABLES.items():
+        result[table] = {
+            tuple(row[k] for k in key_names): {v: row[v] for v in value_names}
+            for row in model.objects.values(*key_names, *value_names)
+        }
+    return result
+
+
+def _all_facts(progress: Callable[[int], None] | None = None) -> Iterable[Fact]:
+    last = 0
+    base = Case.objects.filter(submitted_on__isnull=False).order_by("pk")
+    while True:
+        rows = list(base.filter(pk__gt=last).values(*facts.CASE_COLUMNS)[:REBUILD_CHUNK])
+        if not rows:
+            return
+        exempted = facts.exempted_counts(row["pk"] for row in rows)
+        for row in rows:
+            yield facts.fact_from_row(row, exempted.get(row["pk"], 0))
+        last = rows[-1]["pk"]
+        if progress is not None:
+            progress(len(rows))
+
+
+@transaction.atomic
+def rebuild(progress: Callable[[int], None] | None = None) -> int:
+    """Recompute every fact and summary row from the cases. Returns the number of facts."""
+    last_event = CaseEvent.objects.aggregate(m=Max("id"))["m"] or 0
+    CaseFact.objects.all().delete()
+    for model, _keys, _values in TABLES.values():
+        model.objects.all().delete()
+    batch: list[CaseFact] = []
+    total = 0
+    for fact in _all_facts(progress):
+        batch.append(_fact_row(fact))
+        if len(batch) >= REBUILD_CHUNK:
+            CaseFact.objects.bulk_create(batch)
+            total += len(batch)
+            batch = []
+    CaseFact.objects.bulk_create(batch)
+    total += len(batch)
+    _aggregate_into_summaries()
+    RefreshCursor.objects.update_or_create(name=CURSOR, defaults={"last_event_id": last_event})
+    return total
+
+
+def _grain_groups(day_field: str) -> list[tuple[str, Any, Any]]:
+    """(grain, day expression, item expression) of the three grains, grouped in SQL."""
+    return [
+        ("i", F(day_field), F("implementation_id")),
+        ("d", F(day_field), Value(ALL_ITEMS, output_field=IntegerField())),
+        ("m", TruncMonth(day_field, output_field=DateField()), Value(ALL_ITEMS, output_field=IntegerField())),
+    ]
+
+
+def _aggregate_into_summaries() -> None:
+    """Fill the summary tables from the facts with GROUP BY queries (one per table and grain)."""
+    zero = Value(0, output_field=IntegerField())
+    legal = Q(legal_days__isnull=False)
+    plans: list[tuple[Any, Any, str, tuple[str, ...], dict[str, Any]]] = [
+        (
+            FiledSummary,
+            CaseFact.objects.all(),
+            "submitted_on",
+            ("channel", "status"),
+            {"cases": Count("pk"), "exempted_materials": Coalesce(Sum("exempted_materials"), zero)},
+        ),
+        (
+            CompletedSummary,
+            CaseFact.objects.filter(completed_on__isnull=False),
+            "completed_on",
+            ("channel", "on_time", "one_visit"),
+            {
+                "cases": Count("pk"),
+                "handling_days": Coalesce(Sum("handling_days"), zero),
+                "promised_days": Coalesce(Sum("promised_days"), zero),
+                "legal_days": Coalesce(Sum("legal_days"), zero),
+                "legal_cases": Count("pk", filter=legal),
+                "legal_handling_days": Coalesce(Sum("handling_days", filter=legal), zero),
+                "legal_promised_days": Coalesce(Sum("promised_days", filter=legal), zero),
+            },
+        ),
+        (
+            DurationSummary,
+            CaseFact.objects.filter(completed_on__isnull=False),
+            "completed_on",
+            ("handling_days",),
+            {"cases": Count("pk")},
+        ),
+    ]
+    for model, facts_qs, day_field, extra, aggregates in plans:
+        for grain, day, item in _grain_groups(day_field):
+            rows = (
+                facts_qs.annotate(sv_day=day, sv_item=item)
+                .values("sv_day", "sv_item", "organisation_id", "region_id", *extra)
+                .annotate(**{f"sv_{name}": expr for name, expr in aggregates.items()})
+                .order_by()
+            )
+            _insert_select(model, grain, rows, extra, tuple(aggregates))
+
+
+def _insert_select(
+    model: Any, grain: str, rows: Any, extra: tuple[str, ...], values: tuple[str, ...]
+) -> None:
+    """INSERT … SELECT: the grouped rows go straight into the table (no round trip through Python)."""
+    sql, params = rows.query.sql_with_params()
+    columns = ["grain", "day", "item_id", "organisation_id", "region_id", *extra, *values]
+    sources = ["%s", "sub.sv_day", "sub.sv_item", "sub.organisation_id", "sub.region_id"]
+    sources += [f"sub.{name}" for name in extra] + [f"sub.sv_{name}" for name in values]
+    quote = connection.ops.quote_name
+    table, names, picks = (
+        quote(model._meta.db_table),
+        ", ".join(quote(c) for c in columns),
+        ", ".join(sources),
+    )
+    # Names are quoted identifiers of our own models; every value is a query parameter.
+    statement = f"INSERT INTO {table} ({names}) SELECT {picks} FROM ({sql}) sub"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(statement, (grain, *params))
+
+
+def _bulk_create(model: Any, rows: Iterable[Any]) -> None:
+    """bulk_create in slices, so a million rows never sit in memory at once."""
+    iterator = iter(rows)
+    while batch := list(itertools.islice(iterator, REBUILD_CHUNK)):
+        model.objects.bulk_create(batch)
+
+
+# --- the durable catch-up --------------------------------------------------------------------------------
+
+
+def catch_up(limit: int | None = None) -> int:
+    """Refresh every case with a CaseEvent after the cursor; returns how many events were folded in."""
+    done = 0
+    while limit is None or done < limit:
+        with transaction.atomic():
+            cursor, _created = RefreshCursor.objects.select_for_update().get_or_create(name=CURSOR)
+            rows = list(
+                CaseEvent.objects.filter(pk__gt=cursor.last_event_id)
+                .order_by("pk")
+                .values_list("pk", "case_id")[:REBUILD_CHUNK]
+            )
+            if not rows:
+                break
+            refresh_cases({case_id for _pk, case_id in rows})
+            cursor.last_event_id = rows[-1][0]
+            cursor.save(update_fields=["last_event_id", "updated_at"])
+            done += len(rows)
+    return done
+
+
+# --- event subscription ------------------------------------------------------------------------------------
+
+
+def case_event_names() -> list[str]:
+    """Every `case.*` event the cases app publishes (the transition table names them all)."""
+    from yiwang.cases import services, transitions
+
+    names = set(services.PUBLISHED_EVENTS.values())
+    for transition in transitions.TABLE:
+        names.add(services.PUBLISHED_EVENTS.get(transition.action, f"case.{transition.action}"))
+    return sorted(names)
+
+
+def _on_case_event(event: str, payload: dict[str, Any]) -> None:
+    case_id = payload.get("case_id")
+    if not case_id:
+        return
+    from .tasks import refresh_case
+
+    refresh_case.delay(int(case_id))
+
+
+def connect_events() -> None:
+    from yiwang.core import events
+
+    for name in case_event_names():
+        events.subscribe(name, _on_case_event)
