@@ -16,6 +16,11 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
     "font-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 )
+# Sign-in and OIDC authorization forms end in a redirect to a relying party's registered redirect URI
+# (another node or department system); Chromium applies form-action to that redirect, so these pages
+# leave it out. The provider checks the redirect target against the client's registered URIs.
+SIGN_IN_POLICY = CONTENT_SECURITY_POLICY.replace(" form-action 'self';", "")
+SIGN_IN_PATHS = ("/account/signin", "/account/totp", "/account/staff", "/o/authorize")
 # The API docs page loads Swagger UI from the ninja package's own static files and one inline bootstrap.
 API_DOCS_POLICY = (
     "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
@@ -55,6 +60,11 @@ class SecurityHeadersMiddleware:
         response = self.get_response(request)
         if "Content-Security-Policy" not in response:
             docs = request.path.startswith(("/api/docs", "/admin/"))
-            response["Content-Security-Policy"] = API_DOCS_POLICY if docs else CONTENT_SECURITY_POLICY
+            if docs:
+                response["Content-Security-Policy"] = API_DOCS_POLICY
+            elif request.path.startswith(SIGN_IN_PATHS):
+                response["Content-Security-Policy"] = SIGN_IN_POLICY
+            else:
+                response["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
         response.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
         return response

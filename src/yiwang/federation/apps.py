@@ -14,3 +14,7 @@ class FederationConfig(AppConfig):
 
         events.subscribe("catalog.published", catalogue.on_published)
         events.subscribe("catalog.withdrawn", catalogue.on_withdrawn)
+
+        from yiwang.federation import crossprovince, statistics  # noqa: F401  (registers inbox handlers)
+
+        crossprovince.subscribe()

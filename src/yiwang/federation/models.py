@@ -132,3 +132,6 @@ class RemoteImplementation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.implementation_code} {self.name}"
+
+
+from yiwang.federation.cross_models import *  # noqa: E402, F403

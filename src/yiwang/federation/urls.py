@@ -14,4 +14,5 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("catalogue", views.hub_catalogue, name="catalogue"),
     path("catalogue/<str:code>", views.hub_item, name="item"),
     path("sso/", include("yiwang.federation.sso_urls")),
+    path("cross/", include("yiwang.federation.crossprovince_views")),
 ]

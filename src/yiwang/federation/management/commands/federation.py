@@ -38,6 +38,15 @@ class Command(BaseCommand):
         deliver.add_argument("--seconds", type=float, default=0, help="与 --loop 同用：最多运行的秒数")
         actions.add_parser("retry-dead", help="重新投递全部死信")
         actions.add_parser("status", help="发件箱各状态的消息数")
+        register = actions.add_parser(
+            "sso-register",
+            help="在本节点（身份提供方）为对端登记 OIDC 客户端，输出 client_id 和只显示一次的密钥",
+        )
+        register.add_argument("code", help="对端节点代码（须已用 add-peer 登记）")
+        register.add_argument("--redirect-uri", action="append", required=True, help="对端的回调地址，可重复")
+        stats = actions.add_parser("stats-report", help="把最近几天的办件与评价统计上报枢纽（写入发件箱）")
+        stats.add_argument("--days", type=int, default=7, help="上报最近多少天（含今天，默认 7）")
+        actions.add_parser("cross-resend", help="把外地转来、尚未办结的办件的当前状态重新发回收件地")
 
     def handle(self, *args: Any, **options: Any) -> None:
         action = options["action"].replace("-", "_")
@@ -139,6 +148,37 @@ class Command(BaseCommand):
 
     def _retry_dead(self, options: dict[str, Any]) -> None:
         self.stdout.write(f"已重新排队 {outbox.retry_dead()} 条死信。")
+
+    def _stats_report(self, options: dict[str, Any]) -> None:
+        from yiwang.federation import statistics
+
+        try:
+            rows = statistics.report(options["days"])
+        except ValueError as exc:
+            raise CommandError(str(exc)) from None
+        self.stdout.write(f"已写入发件箱：{rows} 行统计（地区×日期）。")
+
+    def _cross_resend(self, options: dict[str, Any]) -> None:
+        from yiwang.federation import crossprovince
+
+        self.stdout.write(f"已重新发送 {crossprovince.resend_statuses()} 个办件的状态。")
+
+    def _sso_register(self, options: dict[str, Any]) -> None:
+        from yiwang.federation import sso_trust
+
+        peer = Peer.objects.filter(code=options["code"]).first()
+        if peer is None:
+            raise CommandError(f"节点 {options['code']} 尚未登记：请先运行 yiwang federation add-peer。")
+        try:
+            application, secret = sso_trust.register_client(peer, redirect_uris=options["redirect_uri"])
+        except ValueError as exc:
+            raise CommandError(str(exc)) from None
+        self.stdout.write(
+            json.dumps({"client_id": application.client_id, "client_secret": secret}, ensure_ascii=False)
+        )
+        self.stderr.write(
+            "密钥只显示这一次：请通过安全渠道交给对端运维人员，配置为其 YIWANG_HUB_OIDC_CLIENT_SECRET。"
+        )
 
     def _status(self, options: dict[str, Any]) -> None:
         for status in OutboxStatus:
