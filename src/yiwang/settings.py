@@ -261,6 +261,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django.server": {"level": "WARNING"},
+        # Eager tasks (no broker: the embedded default) would log every run at INFO.
+        "celery.app.trace": {"level": "WARNING"},
         "django.request": {"level": "ERROR"},
         "jieba": {"level": "WARNING"},
     },
