@@ -97,7 +97,8 @@ def test_hub_catalogue_page_lists_and_filters(client: Client) -> None:
     body = sender.message(
         "catalog.upsert", {"items": [catalogue_entry(f"Z{i}", name=f"事项{i}") for i in range(3)]}
     )
-    post(client, body, sender.headers(body))
+    response = post(client, body, sender.headers(body))
+    assert response.status_code == 200, response.content.decode()
     page = client.get("/federation/catalogue", {"q": "事项1"}).content.decode()
     assert "共 1 个事项" in page
     item = client.get("/federation/catalogue/Z2").content.decode()
@@ -148,8 +149,9 @@ def test_delivery_retries_until_the_peer_is_back_then_dead_letters_can_be_resent
     assert outbox.deliver_due().dead == 1
     Peer.objects.filter(pk=hub.pk).update(base_url=live_server.url)
     assert outbox.retry_dead() == 1
-    assert outbox.deliver_due().delivered == 1
+    delivered = outbox.deliver_due()
     message.refresh_from_db()
+    assert delivered.delivered == 1, message.last_error
     assert message.status == OutboxStatus.DELIVERED and message.attempts == 1
     assert RemoteImplementation.objects.get().implementation_code == "Z1"
     # A lost answer: the sender sends the same message again; the receiver does not apply it twice.

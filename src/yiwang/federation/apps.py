@@ -15,6 +15,6 @@ class FederationConfig(AppConfig):
         events.subscribe("catalog.published", catalogue.on_published)
         events.subscribe("catalog.withdrawn", catalogue.on_withdrawn)
 
-        from yiwang.federation import crossprovince, statistics  # noqa: F401  (registers inbox handlers)
+        from yiwang.federation import basic, crossprovince, statistics  # noqa: F401  (registers inbox handlers)
 
         crossprovince.subscribe()

@@ -12,6 +12,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("operations/retry", views.retry, name="retry_all"),
     path("operations/retry/<int:pk>", views.retry, name="retry"),
     path("catalogue", views.hub_catalogue, name="catalogue"),
+    path("claims", views.claims, name="claims"),
     path("catalogue/<str:code>", views.hub_item, name="item"),
     path("sso/", include("yiwang.federation.sso_urls")),
     path("cross/", include("yiwang.federation.crossprovince_views")),

@@ -109,6 +109,16 @@ def hub_catalogue(request: HttpRequest) -> HttpResponse:
     )
 
 
+def claims(request: HttpRequest) -> HttpResponse:
+    """基本目录认领: on the hub every node's claim rate; on a node, which national items it implements."""
+    from yiwang.federation import basic
+
+    node = identity.local_node()
+    if node.is_hub:
+        return render(request, "federation/claims.html", {"hub": True, "rates": basic.claim_rates()})
+    return render(request, "federation/claims.html", {"hub": False, "local": basic.local_claims()})
+
+
 def hub_item(request: HttpRequest, code: str) -> HttpResponse:
     item = get_object_or_404(RemoteImplementation, implementation_code=code, withdrawn=False)
     return render(request, "federation/item.html", {"item": item, "doc": item.document})

@@ -38,6 +38,8 @@ class Command(BaseCommand):
         deliver.add_argument("--seconds", type=float, default=0, help="与 --loop 同用：最多运行的秒数")
         actions.add_parser("retry-dead", help="重新投递全部死信")
         actions.add_parser("status", help="发件箱各状态的消息数")
+        actions.add_parser("publish-basic", help="（枢纽）向各节点发布国家基本目录")
+        actions.add_parser("claim-rate", help="（枢纽）各节点的基本目录认领率；（节点）本节点的认领情况")
         register = actions.add_parser(
             "sso-register",
             help="在本节点（身份提供方）为对端登记 OIDC 客户端，输出 client_id 和只显示一次的密钥",
@@ -179,6 +181,24 @@ class Command(BaseCommand):
         self.stderr.write(
             "密钥只显示这一次：请通过安全渠道交给对端运维人员，配置为其 YIWANG_HUB_OIDC_CLIENT_SECRET。"
         )
+
+    def _publish_basic(self, options: dict[str, Any]) -> None:
+        from yiwang.federation import basic
+
+        if not identity.local_node().is_hub:
+            raise CommandError("只有国家枢纽可以发布基本目录（YIWANG_NODE_ROLE=hub）。")
+        count = basic.publish_basic()
+        self.stdout.write(f"已为各节点写入基本目录 {count} 项，运行 yiwang federation deliver 投递。")
+
+    def _claim_rate(self, options: dict[str, Any]) -> None:
+        from yiwang.federation import basic
+
+        if identity.local_node().is_hub:
+            for row in basic.claim_rates():
+                self.stdout.write(f"{row.node}\t{row.name}\t{row.claimed}/{row.national}\t{row.rate:.2f}%")
+        else:
+            local = basic.local_claims()
+            self.stdout.write(f"已认领 {local['claimed']}/{local['national']} 项国家基本目录事项。")
 
     def _status(self, options: dict[str, Any]) -> None:
         for status in OutboxStatus:
