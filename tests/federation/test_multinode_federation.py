@@ -44,6 +44,11 @@ def nodes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Node]]
         for node in found.values():
             node.start()
         register_all(list(found.values()))
+        # Every test below needs published items and their organisations at both provinces: make them
+        # here, so no test depends on another having run first.
+        found["zj"].run("generate", "--items", "20", "--region", "330000", "--no-progress")
+        # Enough items that at least three are for persons (the cross-province tests pick those).
+        found["js"].run("generate", "--items", "24", "--region", "320000", "--no-progress")
         yield found
     finally:
         for node in found.values():
@@ -206,11 +211,8 @@ def decide(node: Node, number: str, *, approve: bool, method: str, tracking: str
 # --- the tests (in order, on the same nodes) ------------------------------------------------------------
 
 
-def test_catalogue_push_and_withdrawal_reach_the_hub(nodes: dict[str, Node]) -> None:
+def step_catalogue_push_and_withdrawal_reach_the_hub(nodes: dict[str, Node]) -> None:
     hub, zj, js = nodes["hub"], nodes["zj"], nodes["js"]
-    zj.run("generate", "--items", "20", "--region", "330000", "--no-progress")
-    # Enough items that at least three are for persons (the cross-province tests pick those).
-    js.run("generate", "--items", "24", "--region", "320000", "--no-progress")
     assert "20" in zj.run("federation", "sync-catalogue")
     js.run("federation", "sync-catalogue")
     assert "送达" in zj.deliver() and js.deliver()
@@ -237,7 +239,7 @@ def test_catalogue_push_and_withdrawal_reach_the_hub(nodes: dict[str, Node]) -> 
     assert hub.get("/federation/catalogue", params={"region": "330000"}).status_code == 200
 
 
-def test_fully_online_case_runs_at_the_deciding_node_and_reports_back(nodes: dict[str, Node]) -> None:
+def step_fully_online_case_runs_at_the_deciding_node_and_reports_back(nodes: dict[str, Node]) -> None:
     zj, js = nodes["zj"], nodes["js"]
     items = js.shell(PICK_ITEMS)
     rid = make_resident_id("330106", "19880512")
@@ -282,7 +284,7 @@ def test_fully_online_case_runs_at_the_deciding_node_and_reports_back(nodes: dic
     assert all(rid not in text for text in outbox_text)  # sealed for Jiangsu's key in the outbox
 
 
-def test_proxy_window_forwards_materials_and_the_result_returns_by_post(nodes: dict[str, Node]) -> None:
+def step_proxy_window_forwards_materials_and_the_result_returns_by_post(nodes: dict[str, Node]) -> None:
     zj, js = nodes["zj"], nodes["js"]
     items = js.shell(PICK_ITEMS)
     zj.shell(CLERK, PREFIX="33", USERNAME="zj-window")
@@ -322,7 +324,7 @@ def test_proxy_window_forwards_materials_and_the_result_returns_by_post(nodes: d
     assert part["document"] and "不符合" in part["detail"]
 
 
-def test_a_file_whose_digest_does_not_match_is_refused_on_arrival(nodes: dict[str, Node]) -> None:
+def step_a_file_whose_digest_does_not_match_is_refused_on_arrival(nodes: dict[str, Node]) -> None:
     zj, js = nodes["zj"], nodes["js"]
     items = js.shell(PICK_ITEMS)
     rid = make_resident_id("330102", "19800202")
@@ -351,7 +353,7 @@ message.save(update_fields=["payload"])
     assert part["state"] == "rejected" and "SM3" in part["detail"] and not part["number"]
 
 
-def test_joint_case_one_window_each_part_reports_its_own_status(nodes: dict[str, Node]) -> None:
+def step_joint_case_one_window_each_part_reports_its_own_status(nodes: dict[str, Node]) -> None:
     zj, js = nodes["zj"], nodes["js"]
     items = js.shell(PICK_ITEMS)
     rid = make_resident_id("330105", "19920909")
@@ -384,7 +386,7 @@ def test_joint_case_one_window_each_part_reports_its_own_status(nodes: dict[str,
     assert len(applicants) == 1  # one person at Jiangsu, matched by the forwarded identity
 
 
-def test_nodes_report_statistics_and_the_hub_serves_them(nodes: dict[str, Node]) -> None:
+def step_nodes_report_statistics_and_the_hub_serves_them(nodes: dict[str, Node]) -> None:
     hub, js = nodes["hub"], nodes["js"]
     assert "行统计" in js.run("federation", "stats-report", "--days", "3")
     js.deliver()
@@ -395,7 +397,7 @@ def test_nodes_report_statistics_and_the_hub_serves_them(nodes: dict[str, Node])
     assert hub.get("/federation/cross/statistics").status_code == 200
 
 
-def test_a_node_stopped_mid_delivery_loses_nothing_and_applies_nothing_twice(nodes: dict[str, Node]) -> None:
+def step_a_node_stopped_mid_delivery_loses_nothing_and_applies_nothing_twice(nodes: dict[str, Node]) -> None:
     hub, zj = nodes["hub"], nodes["zj"]
     batch = f"9{uuid.uuid4().int % 10**6:06d}"
     zj.shell(
@@ -445,7 +447,7 @@ def test_a_node_stopped_mid_delivery_loses_nothing_and_applies_nothing_twice(nod
     assert landed == 150
 
 
-def test_forged_stale_and_replayed_messages_are_refused(nodes: dict[str, Node]) -> None:
+def step_forged_stale_and_replayed_messages_are_refused(nodes: dict[str, Node]) -> None:
     hub, zj = nodes["hub"], nodes["zj"]
     private_hex = zj.shell(
         "from yiwang.federation import identity\nresult = identity.private_hex(identity.active_key())"
@@ -508,8 +510,28 @@ def test_forged_stale_and_replayed_messages_are_refused(nodes: dict[str, Node]) 
     assert post(unknown).status_code == 403
 
 
-def test_pages_of_the_origin_node_answer(nodes: dict[str, Node]) -> None:
+def step_pages_of_the_origin_node_answer(nodes: dict[str, Node]) -> None:
     zj = nodes["zj"]
     assert zj.get("/federation/cross/", follow_redirects=False).status_code in (302, 301)
     assert zj.get("/federation/node").json()["code"] == "330000"
     assert Path(zj.data_dir / "yiwang.sqlite3").exists()
+
+
+# The steps build on each other (the same nodes, cases filed in one step are counted in a later one), so
+# one test runs them in order: test schedulers are free to reorder separate tests.
+STEPS = (
+    step_catalogue_push_and_withdrawal_reach_the_hub,
+    step_fully_online_case_runs_at_the_deciding_node_and_reports_back,
+    step_proxy_window_forwards_materials_and_the_result_returns_by_post,
+    step_a_file_whose_digest_does_not_match_is_refused_on_arrival,
+    step_joint_case_one_window_each_part_reports_its_own_status,
+    step_nodes_report_statistics_and_the_hub_serves_them,
+    step_a_node_stopped_mid_delivery_loses_nothing_and_applies_nothing_twice,
+    step_forged_stale_and_replayed_messages_are_refused,
+    step_pages_of_the_origin_node_answer,
+)
+
+
+def test_three_nodes_end_to_end(nodes: dict[str, Node]) -> None:
+    for step in STEPS:
+        step(nodes)
