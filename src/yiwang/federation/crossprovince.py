@@ -30,10 +30,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils.translation import gettext as _
-from gmssl import sm2 as gmssl_sm2
 
 from yiwang.accounts import fieldcrypto, registries
-from yiwang.core import audit, events
+from yiwang.core import audit, events, sm2
 from yiwang.core.crypto import sm3_hex
 from yiwang.core.validators import mask_resident_id, validate_resident_id
 from yiwang.federation import identity, inbox, outbox
@@ -80,8 +79,7 @@ class PartRequest:
 
 def seal_for(peer: Peer, text: str) -> str:
     """Encrypt `text` so only `peer` (holder of the private key) can read it."""
-    sealed = gmssl_sm2.CryptSM2(private_key="", public_key=peer.public_hex).encrypt(text.encode())
-    return bytes(sealed).hex()
+    return sm2.encrypt(peer.public_hex, text.encode()).hex()
 
 
 def unseal(sealed_hex: str) -> str:
@@ -90,12 +88,10 @@ def unseal(sealed_hex: str) -> str:
 
     data = bytes.fromhex(sealed_hex)
     for key in NodeKey.objects.order_by("-active", "-pk"):
-        plain = gmssl_sm2.CryptSM2(private_key=identity.private_hex(key), public_key=key.public_hex).decrypt(
-            data
-        )
+        plain = sm2.decrypt(identity.private_hex(key), data, public_hex=key.public_hex)
         if plain:
             try:
-                return bytes(plain).decode()
+                return plain.decode()
             except UnicodeDecodeError:
                 continue
     raise CrossError(_("无法用本节点密钥解密申请人身份信息：收件地可能使用了本节点的旧名片。"))
