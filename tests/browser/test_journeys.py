@@ -80,8 +80,9 @@ def test_language_switch(page: Any, portal: Any) -> None:
     page.wait_for_function("document.documentElement.lang === 'en'")
     assert page.get_by_role("heading", name="Documents you need").is_visible()
     assert page.locator("h1").inner_text() == "建筑工程施工许可证核发"  # content stays Chinese
-    page.get_by_role("navigation", name="Main navigation").get_by_role("link", name="Home").click()
-    assert page.evaluate("document.documentElement.lang") == "en"  # remembered across pages
+    with page.expect_navigation():
+        page.get_by_role("navigation", name="Main navigation").get_by_role("link", name="Home").click()
+    page.wait_for_function("document.documentElement && document.documentElement.lang === 'en'")  # remembered
     assert page.get_by_role("heading", name="What do you need to do?").is_visible()
     page.get_by_role("button", name="繁體").click()
     page.wait_for_function("document.documentElement.lang === 'zh-Hant'")

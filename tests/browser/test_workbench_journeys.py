@@ -93,8 +93,9 @@ def test_online_case_returned_supplemented_accepted_reviewed_and_approved(
     assert clerk.get_by_label("第 1 项：材料或内容").input_value() == "申请表第3栏"
     no_axe(clerk)
     clerk.get_by_label("“建筑工程施工许可申请表”的问题").fill("缺少法定代表人签字")
-    clerk.get_by_role("button", name="出具一次性告知书").click()
-    clerk.get_by_text("已完成：一次性告知补正").wait_for()
+    with clerk.expect_navigation(timeout=30_000):  # the notice PDF is rendered before the redirect
+        clerk.get_by_role("button", name="出具一次性告知书").click()
+    clerk.get_by_text("已完成：一次性告知补正").wait_for(timeout=30_000)
     assert clerk.get_by_role("link", name="一次性告知书（补正材料通知书）").count() == 1
 
     upload_required(case, person)  # the applicant supplements online (the portal's pages)
