@@ -14,6 +14,17 @@ def pytest_configure(config: pytest.Config) -> None:
             "DATABASE_URL must point at PostgreSQL"
         )
         assert os.environ.get("REDIS_URL", "").startswith("redis"), "REDIS_URL must point at Redis"
+    # No Celery worker runs during tests: tasks run inline on both passes (with REDIS_URL they would
+    # otherwise be queued in Redis and never run, and their effects silently untested).
+    os.environ.setdefault("YIWANG_TASKS_EAGER", "1")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _tasks_run_inline() -> None:
+    from yiwang.core.tasks import app
+
+    app.conf.task_always_eager = True
+    app.conf.task_eager_propagates = True
 
 
 @pytest.fixture(autouse=True)
