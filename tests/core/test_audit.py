@@ -16,6 +16,11 @@ from yiwang.core.models import AuditChainHead, AuditEntry, AuditLogImmutableErro
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _start_on_chain_one() -> None:
+    connection._yiwang_audit_chain = None  # type: ignore[attr-defined]
+
+
 def write_rows(count: int) -> list[AuditEntry]:
     return [
         audit.record(
@@ -68,7 +73,7 @@ def test_editing_a_field_through_queryset_update_is_detected() -> None:
     assert "篡改" in problems[0].message
     _out, err, error = verify_command()
     assert error is not None and error.returncode != 0
-    assert "第 2 行" in err
+    assert "第 1 条链第 2 行" in err
 
 
 def test_editing_a_row_and_rehashing_it_breaks_the_next_link() -> None:
@@ -150,6 +155,65 @@ def test_concurrent_appends_do_not_fork_the_chain() -> None:
         thread.join()
     assert errors == []
     total = threads_count * per_thread
-    assert list(AuditEntry.objects.order_by("seq").values_list("seq", flat=True)) == list(range(1, total + 1))
-    assert AuditEntry.objects.values("prev_hash").distinct().count() == total
+    assert AuditEntry.objects.count() == total
+    for chain in AuditEntry.objects.values_list("chain", flat=True).distinct():
+        seqs = list(AuditEntry.objects.filter(chain=chain).order_by("seq").values_list("seq", flat=True))
+        assert seqs == list(range(1, len(seqs) + 1))
+    assert AuditEntry.objects.values("chain", "prev_hash").distinct().count() == total
     assert list(audit.verify_chain()) == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_writer_skips_a_held_chain_instead_of_waiting_and_keeps_one_chain_per_transaction() -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL row locks (SQLite serialises writers)")
+    from django.db import transaction
+
+    holding, release = threading.Event(), threading.Event()
+    held: list[int] = []
+
+    def hold_a_chain() -> None:
+        try:
+            with transaction.atomic():
+                held.append(audit.record(actor=None, action="test.hold", object_type="t", object_id=0).chain)
+                holding.set()
+                release.wait(10)
+        finally:
+            connections.close_all()
+
+    holder = threading.Thread(target=hold_a_chain)
+    holder.start()
+    assert holding.wait(10)
+    try:
+        connection._yiwang_audit_chain = held[0]  # type: ignore[attr-defined]  # prefer the held head
+        with transaction.atomic():
+            rows = [
+                audit.record(actor=None, action="test.pass", object_type="t", object_id=i) for i in (1, 2, 3)
+            ]
+        assert {row.chain for row in rows} != {held[0]} and len({row.chain for row in rows}) == 1
+        assert [row.seq for row in rows] == [1, 2, 3]
+    finally:
+        release.set()
+        holder.join()
+    assert list(audit.verify_chain()) == []
+
+
+def test_tampering_is_found_in_every_chain() -> None:
+    write_rows(2)  # chain 1
+    connection._yiwang_audit_chain = 3  # type: ignore[attr-defined]
+    rows = write_rows(3)
+    assert {row.chain for row in rows} == {3} and [row.seq for row in rows] == [1, 2, 3]
+    assert list(audit.verify_chain()) == []
+    AuditEntry.objects.filter(chain=3, seq=2).update(summary="被改过")
+    AuditEntry.objects.filter(chain=3, seq=3).delete()
+    problems = list(audit.verify_chain())
+    assert [(p.chain, p.seq) for p in problems] == [(3, 2), (3, 3)]
+    assert "被篡改" in problems[0].message and "末尾" in problems[1].message
+
+
+def test_a_chain_whose_every_row_was_deleted_is_found() -> None:
+    connection._yiwang_audit_chain = 2  # type: ignore[attr-defined]
+    write_rows(2)
+    AuditEntry.objects.filter(chain=2).delete()
+    problems = list(audit.verify_chain())
+    assert [(p.chain, p.seq) for p in problems] == [(2, 2)]

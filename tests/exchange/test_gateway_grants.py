@@ -39,7 +39,7 @@ def test_granted_fields_are_answered_and_the_call_is_logged_and_audited() -> Non
     call = CallLog.objects.get(pk=reply.call_id)
     assert call.result == CallResult.OK and call.consumer == consumer and call.provider == resource.provider
     assert call.subject_index == person.identity.resident_id_index and number not in call.subject_masked
-    entry = AuditEntry.objects.get(seq=call.audit_seq)
+    entry = AuditEntry.objects.get(pk=call.audit_seq)
     assert entry.action == "exchange.call"
     assert entry.data["digest"] == call.response_digest != ""
     assert entry.data["purpose"].startswith("办理出生医学证明补发")

@@ -131,14 +131,15 @@ def test_the_audit_chain_detects_an_edited_call_row(client: Client, setup: dict[
     call_id = _post(client, body, _signed(setup, body)).json()["call_id"]
     assert list(audit.verify_chain()) == []
 
-    seq = CallLog.objects.get(pk=call_id).audit_seq
-    entry = AuditEntry.objects.get(seq=seq)
+    entry = AuditEntry.objects.get(pk=CallLog.objects.get(pk=call_id).audit_seq)
     data = dict(entry.data)
     data["purpose"] = "（被改写的用途）"
-    AuditEntry.objects.filter(seq=seq).update(data=data)
+    AuditEntry.objects.filter(pk=entry.pk).update(data=data)
 
     problems = list(audit.verify_chain())
-    assert [p.seq for p in problems] == [seq] and "被篡改" in problems[0].message
+    assert [(p.chain, p.seq) for p in problems] == [(entry.chain, entry.seq)] and "被篡改" in problems[
+        0
+    ].message
 
 
 def test_nonces_are_forgotten_after_the_window(setup: dict[str, Any]) -> None:

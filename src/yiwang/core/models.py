@@ -140,9 +140,10 @@ class CalendarDay(models.Model):
 
 
 class AuditEntry(models.Model):
-    """One append-only audit row, chained to the previous row by an SM3 hash (see core.audit)."""
+    """One append-only audit row, chained to the previous row of its chain by an SM3 hash (see core.audit)."""
 
-    seq = models.BigIntegerField(_("序号"), unique=True)
+    chain = models.PositiveSmallIntegerField(_("审计链"), default=1)
+    seq = models.BigIntegerField(_("序号"))
     occurred_at = models.DateTimeField(_("时间"), db_index=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -166,11 +167,12 @@ class AuditEntry(models.Model):
     class Meta:
         verbose_name = _("审计日志")
         verbose_name_plural = _("审计日志")
-        ordering = ["seq"]
-        indexes = [models.Index(fields=["object_type", "object_id", "seq"])]
+        ordering = ["id"]
+        indexes = [models.Index(fields=["object_type", "object_id", "id"], name="core_audit_object_idx")]
+        constraints = [models.UniqueConstraint(fields=["chain", "seq"], name="core_audit_chain_seq")]
 
     def __str__(self) -> str:
-        return f"#{self.seq} {self.action} {self.object_type}:{self.object_id}"
+        return f"#{self.chain}.{self.seq} {self.action} {self.object_type}:{self.object_id}"
 
     # Append-only at the ORM level too. Bypassing this (raw SQL, queryset.update) is what
     # `yiwang audit verify` detects through the hash chain.
@@ -190,7 +192,10 @@ class AuditLogImmutableError(RuntimeError):
 
 
 class AuditChainHead(models.Model):  # noqa: DJ008 (a lock row, never shown)
-    """A single row locked while appending, so two writers can never fork the chain."""
+    """The head of one audit chain, locked while appending so two writers can never fork that chain.
+
+    There are several chains (settings.YIWANG_AUDIT_CHAINS) so that concurrent transactions append in
+    parallel instead of queueing on one row; each transaction appends to exactly one chain."""
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     last_seq = models.BigIntegerField(default=0)

@@ -55,7 +55,7 @@ class QueryOut(Schema):
     data: dict[str, Any] = Field(description="授权范围内所请求的信息项")
     reason: str = Field(description="未提供数据时的原因（中文）")
     call_id: int = Field(description="调用记录编号")
-    audit_seq: int = Field(description="防篡改审计链序号")
+    audit_seq: int = Field(description="防篡改审计日志的记录编号（AuditEntry id）")
 
 
 class ErrorOut(Schema):
@@ -186,7 +186,7 @@ class ReadOut(Schema):
     purpose: str = Field(description="用途")
     case_number: str = Field(description="办件编号")
     result: str = Field(description="结果")
-    audit_seq: int = Field(description="防篡改审计链序号")
+    audit_seq: int = Field(description="防篡改审计日志的记录编号（AuditEntry id）")
 
 
 @router.get("/me/reads", response=list[ReadOut], auth=django_auth, summary="谁查看了我的数据")

@@ -236,5 +236,5 @@ def _log(
             result=result,
             reason=reason[:300],
             response_digest=response_digest,
-            audit_seq=entry.seq,
+            audit_seq=entry.pk,
         )

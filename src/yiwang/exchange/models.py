@@ -241,7 +241,7 @@ class CallResult(models.TextChoices):
 
 
 class CallLog(models.Model):
-    """One gateway call (the searchable copy; the tamper-evident record is the audit row `audit_seq`)."""
+    """One gateway call (the searchable copy; the tamper-evident record is the audit row whose id is `audit_seq`)."""
 
     occurred_at = models.DateTimeField(_("时间"))
     consumer = models.ForeignKey(
@@ -269,7 +269,7 @@ class CallLog(models.Model):
     result = models.CharField(_("结果"), max_length=16, choices=CallResult.choices)
     reason = models.CharField(_("说明"), max_length=300, blank=True)
     response_digest = models.CharField(_("返回数据 SM3 摘要"), max_length=64, blank=True)
-    audit_seq = models.PositiveBigIntegerField(_("审计链序号"))
+    audit_seq = models.PositiveBigIntegerField(_("审计日志编号"))
 
     class Meta:
         verbose_name = _("交换调用记录")

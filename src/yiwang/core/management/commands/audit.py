@@ -22,6 +22,6 @@ class Command(BaseCommand):
         problems = list(audit.verify_chain())
         if problems:
             for problem in problems:
-                self.stderr.write(f"第 {problem.seq} 行：{problem.message}")
+                self.stderr.write(problem.message)
             raise CommandError(f"审计链不完整：发现 {len(problems)} 处问题（见上）。", returncode=2)
         self.stdout.write(f"审计链完整，共 {AuditEntry.objects.count()} 行。")
