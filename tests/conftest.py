@@ -3,8 +3,23 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -17,6 +32,9 @@ def pytest_configure(config: pytest.Config) -> None:
     # No Celery worker runs during tests: tasks run inline on both passes (with REDIS_URL they would
     # otherwise be queued in Redis and never run, and their effects silently untested).
     os.environ.setdefault("YIWANG_TASKS_EAGER", "1")
+    from live_requests import REQUESTS_IN_FLIGHT
+
+    REQUESTS_IN_FLIGHT.connect()
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -60,3 +78,25 @@ def _fresh_calendar_cache() -> None:
     from yiwang.core.workdays import clear_cache
 
     clear_cache()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        pytest.skip("浏览器测试需要 Debian 的 chromium（/usr/bin/chromium）：apt-get install chromium")
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API keeps an event loop running in this thread; the ORM calls of the test body
+    # are still plain synchronous calls, so Django's async-safety guard must stand aside while it runs.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+            yield chromium
+            chromium.close()
+    finally:
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous

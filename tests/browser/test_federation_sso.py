@@ -44,6 +44,9 @@ def node_page(browser: Any, live_server: Any, settings: Any, hub: Hub) -> Any:
     context.set_default_timeout(15_000)
     yield context.new_page()
     context.close()
+    from live_requests import REQUESTS_IN_FLIGHT
+
+    REQUESTS_IN_FLIGHT.wait_idle()
 
 
 def _sign_in_at_hub(page: Any, hub: Hub, phone: str) -> None:

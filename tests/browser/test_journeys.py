@@ -134,3 +134,6 @@ def test_portal_works_without_javascript(portal: Any, browser: Any, live_server:
         assert "elderly" in (page.locator("html").get_attribute("class") or "")
     finally:
         context.close()
+        from live_requests import REQUESTS_IN_FLIGHT
+
+        REQUESTS_IN_FLIGHT.wait_idle()
