@@ -75,6 +75,9 @@ class Target:
         )
         if self.db == "postgres":
             env["DATABASE_URL"] = f"{PG_SERVER}/{self.pg_database}"
+            # A catalogue API deployment turns prepared statements on (docs/benchmarks.md); `--env
+            # YIWANG_DB_PREPARED_STATEMENTS=0` measures without them.
+            env.setdefault("YIWANG_DB_PREPARED_STATEMENTS", "1")
         if self.cache == "redis":
             env["REDIS_URL"] = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/7")
             env["YIWANG_CACHE_PREFIX"] = f"bench-{self.name}"

@@ -305,3 +305,19 @@ def test_an_item_not_handled_online_says_where_to_go(client: Any, scene: Scene) 
     html = client.get(f"/apply/{item.implementation_code}").content.decode()
     assert "本事项暂不支持网上办理" in html and "文三路100号" in html
     assert "<form" not in html.split("<main", 1)[1]
+
+
+def test_the_representative_sees_cases_an_agent_filed_for_the_enterprise(scene: Scene) -> None:
+    from accounts.identity_factories import authorise, make_enterprise, make_person
+    from cases.case_factories import publish
+    from yiwang.cases import selectors, services
+    from yiwang.catalog import codes
+
+    item = publish(scene.office.organisation, service_objects=[codes.ServiceObject.ENTERPRISE.value])
+    enterprise = make_enterprise()
+    authorise(enterprise, scene.person, codes=(item.implementation_code,))
+    case = services.create_draft(item, applicant=scene.person, enterprise=enterprise)
+    own = services.create_draft(item, applicant=enterprise.representative)
+    assert list(selectors.my_cases(scene.person)) == [case]
+    assert set(selectors.my_cases(enterprise.representative)) == {case, own}
+    assert list(selectors.my_cases(make_person())) == []

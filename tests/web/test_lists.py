@@ -151,3 +151,11 @@ def test_search_rejects_an_overlong_query_with_a_400(client: Any, portal: Portal
     response = client.get("/search", {"q": "证" * 101})
     assert response.status_code == 400
     assert "搜索词最长" in response.content.decode()
+
+
+def test_the_header_names_the_whole_country_on_the_hub_and_the_province_elsewhere(
+    client: Any, settings: Any, portal: PortalCatalog
+) -> None:
+    assert '当前地区：<a href="/#region" lang="zh-Hans">全省</a>' in client.get("/").content.decode()
+    settings.YIWANG_NODE_CODE, settings.YIWANG_NODE_ROLE = "100000", "hub"
+    assert '当前地区：<a href="/#region" lang="zh-Hans">全国</a>' in client.get("/").content.decode()

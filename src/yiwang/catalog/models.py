@@ -69,6 +69,15 @@ class PublicStatus(models.TextChoices):
     WITHDRAWN = "withdrawn", _("已取消")
 
 
+# The public list's filters that its indexes carry, so a page is chosen without reading table rows.
+LIST_FILTER_COLUMNS = ("region", "item_type", "for_person", "for_enterprise", "online_depth")
+
+
+def _list_index(*key: str) -> list[str]:
+    """Published rows by `key`, then the remaining filter columns (checked from the index entry)."""
+    return ["public_status", *key, *(column for column in LIST_FILTER_COLUMNS if column not in key)]
+
+
 class Implementation(models.Model):
     """实施清单: one item as one organisation in one region carries it out. Stable across guide versions.
 
@@ -119,16 +128,15 @@ class Implementation(models.Model):
         verbose_name_plural = _("实施清单")
         ordering = ["implementation_code"]
         indexes = [
-            # The public list's default order, covering its page query (catalog.selectors.published_rows).
-            models.Index(fields=["public_status", "implementation_code"], name="impl_status_code"),
-            models.Index(
-                fields=["public_status", "region", "implementation_code"], name="impl_status_region"
-            ),
+            # The public list's page query (catalog.selectors.published_rows) walks one of the first three
+            # in 实施编码 order. Each carries every other list filter column after its key, so the page is
+            # chosen from the index alone: at 1,000,000 items checking a filter in the table row meant a
+            # random page read per index entry (an SQLite page of 20 rows took up to 6 ms).
+            models.Index(fields=_list_index("implementation_code"), name="impl_list_code"),
+            models.Index(fields=_list_index("region", "implementation_code"), name="impl_list_region"),
+            models.Index(fields=_list_index("item_type", "implementation_code"), name="impl_list_type"),
             models.Index(
                 fields=["public_status", "organisation", "implementation_code"], name="impl_status_org"
-            ),
-            models.Index(
-                fields=["public_status", "item_type", "implementation_code"], name="impl_status_type"
             ),
             models.Index(
                 fields=["public_status", "-popularity", "implementation_code"], name="impl_status_pop"

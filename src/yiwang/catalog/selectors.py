@@ -172,21 +172,34 @@ _compiled_sql: dict[tuple[Any, ...], tuple[str, tuple[Any, ...]]] = {}
 _COMPILED_MAX = 4096
 
 
-def _compiled(key: tuple[Any, ...], build: Callable[[], QuerySet[Any]]) -> tuple[str, tuple[Any, ...]]:
-    """The SQL and parameters of `build()`'s queryset, remembered per database vendor and `key`."""
-    full_key = (connection.vendor, *key)
+def _compiled(
+    key: tuple[Any, ...], build: Callable[[], QuerySet[Any]], *, inline: bool = False
+) -> tuple[str, tuple[Any, ...]]:
+    """The SQL and parameters of `build()`'s queryset, remembered per database vendor and `key`.
+
+    `inline` (for a key that fixes every parameter value): on PostgreSQL the values are written into the
+    SQL as literals. A prepared statement without parameters is planned once per connection and its plan
+    reused; with parameters PostgreSQL plans the first five executions anyway before trying a generic
+    plan, and planning a list query (0.7-1.5 ms) cost more than running it (0.2-0.8 ms, EXPLAIN ANALYZE
+    at 100,000 and 1,000,000 items).
+    """
+    full_key = (connection.vendor, inline, *key)
     found = _compiled_sql.get(full_key)
     if found is None:
         if len(_compiled_sql) >= _COMPILED_MAX:
             _compiled_sql.clear()
         sql, params = build().query.sql_with_params()
+        if inline and params and connection.vendor == "postgresql":
+            # Quoted by psycopg from the connection's own adapters; the values are validated filters.
+            sql, params = connection.ops.compose_sql(sql, params), ()  # type: ignore[attr-defined]
         found = _compiled_sql[full_key] = (sql, tuple(params))
     return found
 
 
 def _fetch(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
     with connection.cursor() as cursor:
-        cursor.execute(sql, list(params))
+        # No parameters: none passed, so literal SQL is never scanned for placeholders.
+        cursor.execute(sql, list(params) if params else None)
         return list(cursor.fetchall())
 
 
@@ -387,8 +400,14 @@ def _page_queryset(filters: ListFilters, *, offset: int, limit: int) -> QuerySet
             members = [m.order_by("implementation_code")[: offset + limit] for m in members]
         page = members[0].union(*members[1:], all=True).order_by("implementation_code")
         return Implementation.objects.filter(implementation_code__in=page[offset : offset + limit])
-    page_ids = _filtered(filters).order_by("implementation_code").values("pk")[offset : offset + limit]
-    return Implementation.objects.filter(pk__in=page_ids)
+    if connection.vendor == "sqlite":
+        # SQLite's index entries end with the rowid: the ids come from the index alone.
+        page_ids = _filtered(filters).order_by("implementation_code").values("pk")[offset : offset + limit]
+        return Implementation.objects.filter(pk__in=page_ids)
+    # PostgreSQL's do not carry the id, so reading ids would fetch a table row for every entry the
+    # OFFSET skips; the codes are in every list index (an index-only scan), and the code is unique.
+    page_codes = _filtered(filters).order_by("implementation_code").values("implementation_code")
+    return Implementation.objects.filter(implementation_code__in=page_codes[offset : offset + limit])
 
 
 def _region_key(filters: ListFilters) -> tuple[str, ...]:
@@ -420,6 +439,7 @@ def published_rows(filters: ListFilters, *, offset: int, limit: int) -> list[dic
             .order_by("implementation_code")
             .values_list(*_LIST_COLUMNS)
         ),
+        inline=True,
     )
     return [
         {

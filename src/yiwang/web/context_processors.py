@@ -52,6 +52,7 @@ def portal(request: HttpRequest) -> dict[str, Any]:
         ],
         "elderly_mode": preferences.is_elderly_mode(request),
         "chosen_region": preferences.chosen_region(request),
+        "portal_is_national": preferences.is_national(),
         "current_path": request.get_full_path(),
         "supervision_hotline": SUPERVISION_HOTLINE,
         # Counted only when a page shows it (templates call it), once per request.

@@ -28,8 +28,17 @@ def home_region() -> Region | None:
     return Region.objects.filter(code=home_region_code()).first()
 
 
+def is_national() -> bool:
+    """The national hub (YIWANG_NODE_ROLE=hub): its portal serves every region, not one region's tree."""
+    return (
+        bool(getattr(settings, "YIWANG_NODE_CODE", "")) and getattr(settings, "YIWANG_NODE_ROLE", "") == "hub"
+    )
+
+
 def portal_regions() -> list[Region]:
-    """The regions a visitor can switch to: the home region and everything below it."""
+    """The regions a visitor can switch to: the home region and everything below it (all, on the hub)."""
+    if is_national():
+        return list(Region.objects.order_by("code"))
     home = home_region()
     if home is None:
         return []
@@ -38,6 +47,8 @@ def portal_regions() -> list[Region]:
 
 def region_in_scope(code: str) -> Region | None:
     """A region of this deployment's tree by code, or None (unknown codes and other provinces)."""
+    if is_national():
+        return Region.objects.filter(code=code).first()
     home = home_region()
     if home is None or not code.startswith(home.subtree_prefix):
         return None
@@ -78,7 +89,9 @@ def region_groups() -> list[dict[str, object]]:
     for region in regions:
         if region.parent_id:
             children.setdefault(region.parent_id, []).append(region)
+    # On the hub the top of the tree is the provinces (regions without a parent).
+    top = [region for region in regions if not region.parent_id] if is_national() else None
     return [
         {"region": region, "children": children.get(region.code, [])}
-        for region in children.get(home_region_code(), [])
+        for region in (top if top is not None else children.get(home_region_code(), []))
     ]

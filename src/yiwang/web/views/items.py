@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy
 from yiwang.catalog import codes
 from yiwang.catalog.models import Theme
 from yiwang.catalog.selectors import published_implementations
+from yiwang.federation import search_index
 from yiwang.search import selectors as search_selectors
 from yiwang.web import listing, preferences
 from yiwang.web.views.errors import NotFound
@@ -99,16 +100,23 @@ def _search_request(filters: listing.ItemFilters) -> search_selectors.SearchRequ
 
 
 def _result_rows(results: list[Any]) -> list[dict[str, Any]]:
-    items = published_implementations().in_bulk([result.implementation_id for result in results])
+    items = published_implementations().in_bulk([r.implementation_id for r in results if not r.node])
+    # On the national hub, results may be items the regional nodes pushed (federation).
+    remote = (
+        search_index.portal_items([r.implementation_id for r in results if r.node])
+        if any(r.node for r in results)
+        else {}
+    )
     rows = []
     for result in results:
-        item = items.get(result.implementation_id)
+        item = remote.get(result.implementation_id) if result.node else items.get(result.implementation_id)
         if item is None:  # withdrawn between indexing and reading
             continue
         highlights = result.highlights
         rows.append(
             {
-                "implementation": item,
+                "implementation": None if result.node else item,
+                "remote": item if result.node else None,
                 # The search module escapes every character and adds only <mark> (search.highlight).
                 "highlighted_name": mark_safe(highlights["name"]) if "name" in highlights else "",  # noqa: S308
                 "matched": [
