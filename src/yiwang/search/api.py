@@ -64,6 +64,10 @@ class SearchResultOut(Schema):
         description="匹配方式：exact 名称完全一致、alias 别名一致、prefix 名称开头一致、contains 名称包含、text 其他字段"
     )
     score: float = Field(description="相关度得分（同一匹配方式内越大越靠前）")
+    node: str = Field(
+        default="",
+        description="来源节点代码：国家枢纽上由地区节点推送的事项为该节点的行政区划代码，本平台事项为空",
+    )
 
 
 class SearchThemeOut(Schema):

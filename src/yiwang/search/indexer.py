@@ -8,6 +8,7 @@ runs (each batch replaces its own id range in one short transaction).
 
 from __future__ import annotations
 
+import heapq
 import logging
 import time
 from array import array
@@ -69,6 +70,7 @@ class Source:
     materials: list[str] = field(default_factory=list)
     themes: list[tuple[str, str]] = field(default_factory=list)
     faqs: list[str] = field(default_factory=list)
+    node: str = ""  # the regional node a hub's copy came from ("" for this deployment's own items)
 
 
 def split_aliases(text: str) -> list[str]:
@@ -293,6 +295,7 @@ def build_document(source: Source, rank_id: int) -> tuple[DocumentRow, list[Them
     row: DocumentRow = {
         "implementation_id": source.implementation_id,
         "implementation_code": source.implementation_code,
+        "node": source.node,
         "rank_id": rank_id,
         "name": source.name[:200],
         "basic_name": source.basic_name[:200],
@@ -385,31 +388,56 @@ def index_implementations(ids: Iterable[int]) -> int:
     with transaction.atomic():
         # Lock the implementations so two updates of the same item queue instead of racing.
         list(Implementation.objects.select_for_update().filter(pk__in=wanted).values_list("pk", flat=True))
-        sources = fetch_sources(wanted)
-        new_terms = {source.implementation_id: source_terms(source) for source in sources}
-        vocabulary.teach_segmenter(key for terms in new_terms.values() for key in terms)
-        old_documents = {document.pk: document for document in SearchDocument.objects.filter(pk__in=wanted)}
-        newcomers = [source for source in sources if source.implementation_id not in old_documents]
-        next_rank = allocate_ranks(len(newcomers)) if newcomers else 0
-        built = []
-        for source in sources:
-            old = old_documents.get(source.implementation_id)
-            if old is not None:
-                rank_id = old.rank_id
-            else:
-                rank_id, next_rank = next_rank, next_rank + 1
-            built.append(build_document(source, rank_id))
-        delta: Counter[TermKey] = Counter()
-        displays: dict[TermKey, str] = {}
-        for document in old_documents.values():
-            delta.subtract(stored_terms(document).keys())
-        for terms in new_terms.values():
-            delta.update(terms.keys())
-            displays.update(terms)
-        delete_documents(wanted)
-        write_documents(built)
-        if _apply_term_delta(delta, displays):
-            transaction.on_commit(vocabulary.invalidate)
+        return _replace_documents(wanted, fetch_sources(wanted))
+
+
+def index_sources(wanted: Iterable[int], sources: list[Source]) -> int:
+    """Like `index_implementations`, for documents that are not local implementations (an external
+    catalogue's, with negative ids): rows of `wanted` not among `sources` are removed. The caller holds
+    the locks that order concurrent updates of the same items (its own rows), inside its transaction."""
+    global _segmenter_primed
+    wanted = sorted(set(wanted) | {source.implementation_id for source in sources})
+    if not wanted:
+        return 0
+    if not _segmenter_primed:
+        # The domain dictionary once per process, then each batch teaches its own new terms: reloading the
+        # whole vocabulary before every batch (its stamp changes with each batch of new items) would make
+        # a national sync quadratic in the number of terms.
+        vocabulary.get_vocabulary()
+        _segmenter_primed = True
+    with transaction.atomic():
+        return _replace_documents(wanted, sources)
+
+
+_segmenter_primed = False
+
+
+def _replace_documents(wanted: list[int], sources: list[Source]) -> int:
+    """Replace the rows of `wanted` by the documents of `sources`, keeping static ranks and term counts."""
+    new_terms = {source.implementation_id: source_terms(source) for source in sources}
+    vocabulary.teach_segmenter(key for terms in new_terms.values() for key in terms)
+    old_documents = {document.pk: document for document in SearchDocument.objects.filter(pk__in=wanted)}
+    newcomers = [source for source in sources if source.implementation_id not in old_documents]
+    next_rank = allocate_ranks(len(newcomers)) if newcomers else 0
+    built = []
+    for source in sources:
+        old = old_documents.get(source.implementation_id)
+        if old is not None:
+            rank_id = old.rank_id
+        else:
+            rank_id, next_rank = next_rank, next_rank + 1
+        built.append(build_document(source, rank_id))
+    delta: Counter[TermKey] = Counter()
+    displays: dict[TermKey, str] = {}
+    for document in old_documents.values():
+        delta.subtract(stored_terms(document).keys())
+    for terms in new_terms.values():
+        delta.update(terms.keys())
+        displays.update(terms)
+    delete_documents(wanted)
+    write_documents(built)
+    if _apply_term_delta(delta, displays):
+        transaction.on_commit(vocabulary.invalidate)
     return len(built)
 
 
@@ -444,11 +472,18 @@ def _apply_term_delta(delta: Counter[TermKey], displays: dict[TermKey, str]) -> 
             ignore_conflicts=True,
         )
     appeared_or_vanished = False
+    rows = []
     for (term, kind), change in changes.items():
         before = existing.get((term, kind), 0)
-        SearchTerm.objects.filter(term=term, kind=kind).update(doc_count=before + change)
+        rows.append((before + change, term, kind))
         if (before > 0) != (before + change > 0):
             appeared_or_vanished = True
+    # One executemany, not an ORM update per term: a batch of new documents changes thousands of terms.
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"UPDATE {SearchTerm._meta.db_table} SET doc_count = %s WHERE term = %s AND kind = %s",  # noqa: S608
+            rows,
+        )
     if appeared_or_vanished:
         vocabulary.bump_stamp()
     return appeared_or_vanished
@@ -459,9 +494,44 @@ def sync_popularity() -> int:
 
     This refreshes the popularity nudge in relevance; the static rank order follows at the next reindex.
     """
-    return SearchDocument.objects.update(
+    return SearchDocument.objects.filter(node="").update(
         popularity=Subquery(Implementation.objects.filter(pk=OuterRef("pk")).values("popularity")[:1])
     )
+
+
+# -- documents from elsewhere -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExternalCatalogue:
+    """Index documents that are not this deployment's implementations — on the national hub, the items the
+    regional nodes pushed (federation) — with negative ids. The owner indexes them as they change
+    (`index_sources`, `remove_implementations`); `reindex_all` rebuilds and ranks them with the local ones.
+
+    ranked: (popularity, implementation code, document id) of every document, most popular first, then by
+    code; fetch: the sources of those of the given ids it holds; words: the domain words of its documents.
+    """
+
+    ranked: Callable[[], Iterable[tuple[int, str, int]]]
+    fetch: Callable[[list[int]], list[Source]]
+    words: Callable[[], Iterable[str]]
+
+
+_external: list[ExternalCatalogue] = []
+
+
+def register_external(catalogue: ExternalCatalogue) -> None:
+    if catalogue not in _external:
+        _external.append(catalogue)
+
+
+def _fetch_any(ids: list[int]) -> list[Source]:
+    local = [pk for pk in ids if pk > 0]
+    others = [pk for pk in ids if pk < 0]
+    sources = fetch_sources(local) if local else []
+    for catalogue in _external if others else ():
+        sources += catalogue.fetch(others)
+    return sources
 
 
 def _on_published(event: str, payload: dict[str, Any]) -> None:
@@ -508,15 +578,24 @@ def dictionary_words() -> set[str]:
     for name, short_name in Organisation.objects.values_list("name", "short_name"):
         words.update((compact(name), compact(short_name)))
     words.update(compact(name) for name in Theme.objects.values_list("name", flat=True))
+    for catalogue in _external:
+        words.update(compact(word) for word in catalogue.words())
     words.discard("")
     return words
 
 
 def _ranked_ids() -> array[int]:
-    """Every published implementation id, most popular first: the order static ranks are given in."""
+    """Every published implementation id, and every external document's, most popular first: the order
+    static ranks are given in (a streaming merge: a national hub may hold millions)."""
     ids: array[int] = array("q")
-    ordered = _published().order_by("-popularity", "implementation_code").values_list("pk", flat=True)
-    ids.extend(ordered.iterator(chunk_size=20_000))
+    local = (
+        _published()
+        .order_by("-popularity", "implementation_code")
+        .values_list("popularity", "implementation_code", "pk")
+        .iterator(chunk_size=20_000)
+    )
+    streams = [local, *(catalogue.ranked() for catalogue in _external)]
+    ids.extend(row[2] for row in heapq.merge(*streams, key=lambda row: (-row[0], row[1])))
     return ids
 
 
@@ -549,7 +628,7 @@ def reindex_all(
             implementation_id: base + start + offset for offset, implementation_id in enumerate(batch)
         }
         built = []
-        for source in fetch_sources(batch):
+        for source in _fetch_any(batch):
             terms = source_terms(source)
             counts.update(terms.keys())
             for key, display in terms.items():

@@ -33,6 +33,17 @@ class SearchDocument(models.Model):
         primary_key=True,
         on_delete=models.CASCADE,
         related_name="search_document",
+        # No database constraint: on the national hub the index also holds the items regional nodes pushed
+        # (federation), keyed by negative ids that name no local implementation. Local rows still go with
+        # their implementation (Django's CASCADE), and the indexer removes them on withdrawal.
+        db_constraint=False,
+    )
+    node = models.CharField(
+        _("来源节点"),
+        max_length=6,
+        blank=True,
+        default="",
+        help_text=_("地区节点推送到国家枢纽的事项：该节点的代码；本节点事项为空。"),
     )
     implementation_code = models.CharField(_("实施编码"), max_length=40)
     rank_id = models.BigIntegerField(

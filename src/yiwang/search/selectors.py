@@ -71,6 +71,7 @@ class SearchResult:
     matched_fields: list[str]
     match_kind: str
     score: float
+    node: str = ""  # on the national hub: the regional node the item came from ("" for local items)
 
 
 @dataclass
@@ -267,6 +268,7 @@ def _results(hits: list[Hit], queries: list[ParsedQuery], extra_chars: tuple[str
                 matched_fields=list(highlights),
                 match_kind=hit.match_kind,
                 score=round(hit.relevance, 4),
+                node=document.node,
             )
         )
     return results

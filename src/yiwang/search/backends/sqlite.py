@@ -18,7 +18,6 @@ from collections.abc import Callable
 from typing import Any
 
 from django.db import connection
-from django.db.backends.signals import connection_created
 
 from yiwang.search.backends.base import (
     CANDIDATES,
@@ -54,7 +53,7 @@ def _single_character(term: Term) -> bool:
 # Field classes, their weights (name ≫ aliases > materials/themes > organisation > FAQ), and which terms
 # can occur in them at all (the others are pruned from that class's lookup).
 # The last flag marks the name classes, looked up in the names-only index for every candidate; the other
-# classes are looked up in the full index for the ordinary candidates.
+# classes are checked in Python against each candidate's own token columns (see OTHER_CLASS_COLUMNS).
 FIELD_CLASSES: tuple[tuple[str, float, Callable[[Term], bool], bool], ...] = (
     ("{tok_name tok_pinyin}", 10.0, _any_term, True),
     ("{tok_aliases}", 6.0, _whole_word, True),
@@ -64,27 +63,46 @@ FIELD_CLASSES: tuple[tuple[str, float, Callable[[Term], bool], bool], ...] = (
     ("{tok_faq}", 0.5, _whole_word, False),
 )
 
-_native_ln: bool | None = None
+# The other classes are credited in Python from the candidates' own token columns: in FTS5 a lookup with
+# a column filter reads the position lists of every document that has the terms anywhere, and for
+# several common words (居民 身份 申领 身份证) that was 13 ms per class at 300,000 items, even with no
+# match in that column. Tokens are the indexer's space-separated words, as FTS5's unicode61 reads them.
+OTHER_CLASS_COLUMNS: dict[str, tuple[str, ...]] = {
+    "{tok_materials tok_themes}": ("tok_materials", "tok_themes"),
+    "{tok_org}": ("tok_org",),
+    "{tok_faq}": ("tok_faq",),
+}
+OTHER_COLUMNS = ("tok_materials", "tok_themes", "tok_org", "tok_faq")
+MAX_ALTERNATIVES = 64
 
 
-def _ensure_ln() -> None:
-    """ln() is built into SQLite ≥ 3.35 when compiled with math functions; otherwise supply it."""
-    global _native_ln
-    if _native_ln is None:
-        with connection.cursor() as cursor:
-            try:
-                cursor.execute("SELECT ln(1)")
-                _native_ln = True
-            except Exception:
-                _native_ln = False
-                connection_created.connect(_register_ln, weak=False)
-                _register_ln(connection=connection)
+def _alternatives(expr: Expr) -> list[frozenset[str]] | None:
+    """`expr` as an OR of word sets (each set: words that must all occur), or None when it has prefix terms
+    or more than MAX_ALTERNATIVES sets; a subset test per set is then all a document check costs."""
+    if isinstance(expr, Term):
+        return None if expr.prefix else [frozenset((expr.text,))]
+    parts = [_alternatives(part) for part in expr.parts]
+    if any(part is None for part in parts):
+        return None
+    if isinstance(expr, AnyOf):
+        return [alternative for part in parts for alternative in part or ()]
+    combined: list[frozenset[str]] = [frozenset()]
+    for part in parts:
+        combined = [have | alternative for have in combined for alternative in part or ()]
+        if len(combined) > MAX_ALTERNATIVES:
+            return None
+    return combined
 
 
-def _register_ln(sender: Any = None, connection: Any = None, **kwargs: Any) -> None:
-    if connection is not None and connection.vendor == "sqlite":
-        connection.ensure_connection()
-        connection.connection.create_function("ln", 1, math.log, deterministic=True)
+def _matches(expr: Expr, tokens: set[str]) -> bool:
+    """Whether a document with these tokens matches `expr` (whole-word terms only, as FTS5 would)."""
+    if isinstance(expr, Term):
+        if expr.prefix:
+            return any(token.startswith(expr.text) for token in tokens)
+        return expr.text in tokens
+    if isinstance(expr, All):
+        return all(_matches(part, tokens) for part in expr.parts)
+    return any(_matches(part, tokens) for part in expr.parts)
 
 
 def compile_match(expr: Expr) -> str:
@@ -168,7 +186,6 @@ class SQLiteBackend(SearchBackend):
     ) -> list[Hit]:
         if expr is None:
             return self.browse(filters, offset=offset, limit=limit)
-        _ensure_ln()
         size = max(CANDIDATES, offset + limit)
         match = compile_match(expr)
         anywhere = self._first(_with_filters(match, filters) or match, size)
@@ -179,39 +196,66 @@ class SQLiteBackend(SearchBackend):
         candidates = sorted({*anywhere, *in_names, *head})
         if not candidates:
             return []
-        # Field credits are looked up among the matches up to the last candidate of the matching source:
-        # name classes up to the last name candidate, the other classes up to the last ordinary one (the
-        # exact-name head may reach further, but it ranks first on its tier anyway). Bounded that way,
-        # each lookup reads about as many matches as there are candidates.
+        # Name classes are looked up in the names-only index among the matches up to the last name or
+        # ordinary candidate (the exact-name head may reach further, but it ranks first on its tier
+        # anyway); each lookup reads about as many matches as there are candidates.
         name_bound = max([*anywhere, *in_names], default=0)
-        other_bound = max(anywhere, default=0)
         credits: list[str] = []
         credit_params: list[Any] = []
+        other_classes: list[tuple[float, Expr, list[frozenset[str]] | None, tuple[str, ...]]] = []
         for group in groups:
             for columns, weight, admissible, names_only in FIELD_CLASSES:
                 restricted = restrict(group, admissible)
                 if restricted is None:
                     continue
-                table = NAMES_TABLE if names_only else FTS_TABLE
+                if not names_only:
+                    other_classes.append(
+                        (weight, restricted, _alternatives(restricted), OTHER_CLASS_COLUMNS[columns])
+                    )
+                    continue
                 credits.append(
-                    f"{weight} * (d.rank_id IN (SELECT rowid FROM {table} "  # noqa: S608
-                    f"WHERE {table} MATCH %s AND rowid <= %s))"
+                    f"{weight} * (d.rank_id IN (SELECT rowid FROM {NAMES_TABLE} "  # noqa: S608
+                    f"WHERE {NAMES_TABLE} MATCH %s AND rowid <= %s))"
                 )
+                # With the filter tokens: under a region filter the last candidate can sit far down the
+                # static rank, and without them every match up to it, anywhere, was read.
                 credit_params += [
-                    f"{columns} : {compile_match(restricted)}",
-                    name_bound if names_only else other_bound,
+                    _with_filters(f"{columns} : {compile_match(restricted)}", filters),
+                    name_bound,
                 ]
         tier, tier_params = tier_sql(phrases, "instr")
-        relevance = f"({' + '.join(credits) or '0'}) * (1.0 + {POPULARITY_WEIGHT} * ln(1 + d.popularity))"
-        # Materialised first, so the credit lookups run once (ORDER BY would otherwise repeat them).
         sql = (
-            "WITH ranked AS MATERIALIZED ("  # noqa: S608
-            f"SELECT d.implementation_id, d.rank_id, {tier} AS tier, {relevance} AS relevance "
+            f"SELECT d.implementation_id, d.rank_id, {tier}, {' + '.join(credits) or '0'}, "  # noqa: S608
+            f"d.popularity, {', '.join(f'd.{column}' for column in OTHER_COLUMNS)} "
             f"FROM {DOCUMENTS} d INDEXED BY search_doc_rank "
-            "WHERE d.rank_id IN (SELECT value FROM json_each(%s))) "
-            "SELECT implementation_id, tier, relevance FROM ranked "
-            "ORDER BY tier, round(relevance, 3) DESC, rank_id LIMIT %s OFFSET %s"
+            "WHERE d.rank_id IN (SELECT value FROM json_each(%s))"
         )
         with connection.cursor() as cursor:
-            cursor.execute(sql, [*tier_params, *credit_params, json.dumps(candidates), limit, offset])
-            return [Hit(int(row[0]), int(row[1]), float(row[2])) for row in cursor.fetchall()]
+            cursor.execute(sql, [*tier_params, *credit_params, json.dumps(candidates)])
+            rows = cursor.fetchall()
+        ranked = []
+        for implementation_id, rank_id, tier_code, name_credit, popularity, *texts in rows:
+            credit = float(name_credit)
+            if other_classes:
+                text_of = dict(zip(OTHER_COLUMNS, texts, strict=True))
+                # A class's terms may occur in any of its columns ({tok_materials tok_themes} : …); the
+                # columns hold the indexer's words separated by spaces, as unicode61 splits them.
+                tokens = {
+                    class_columns: set(" ".join(text_of[c] or "" for c in class_columns).lower().split())
+                    for class_columns in OTHER_CLASS_COLUMNS.values()
+                }
+                for weight, restricted, alternatives, class_columns in other_classes:
+                    have = tokens[class_columns]
+                    if (
+                        any(alternative <= have for alternative in alternatives)
+                        if alternatives is not None
+                        else _matches(restricted, have)
+                    ):
+                        credit += weight
+            relevance = credit * (1.0 + POPULARITY_WEIGHT * math.log(1 + (popularity or 0)))
+            ranked.append((int(tier_code), -round(relevance, 3), int(rank_id), implementation_id, relevance))
+        ranked.sort()
+        return [
+            Hit(int(implementation_id), tier_code, float(relevance))
+            for tier_code, _, _, implementation_id, relevance in ranked[offset : offset + limit]
+        ]
