@@ -60,6 +60,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--submissions", type=int, default=2_000, help="applications to file (default 2000)")
     parser.add_argument("--lifecycles", type=int, default=200, help="full life cycles (default 200)")
     parser.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
+    parser.add_argument(
+        "--threads", type=int, default=1, help="submitting threads per worker process, as gthread (default 1)"
+    )
     parser.add_argument("--applicants", type=int, default=2_000, help="applicants (default 2000)")
     parser.add_argument("--heavy", type=int, default=500, help="cases of the heavy applicant (default 500)")
     parser.add_argument("--queries", type=int, default=400, help="'my cases' reads (default 400)")
@@ -72,6 +75,7 @@ def parse_args() -> argparse.Namespace:
     args = parser.parse_args()
     args.clients = max(1, min(args.clients, 80))
     args.workers = max(1, min(args.workers, 8))
+    args.threads = max(1, min(args.threads, 16))
     return args
 
 
@@ -219,23 +223,46 @@ def _worker_init(pg_url: str) -> None:
     _queue_tasks()
 
 
-def _file_many(job: tuple[int, list[int], int, str]) -> tuple[int, float, int]:
-    implementation_id, applicant_ids, count, tag = job
+def _file_many(job: tuple[int, list[int], int, str, int]) -> tuple[int, float, int]:
+    """File `count` applications from `threads` threads of this process (one connection each)."""
+    implementation_id, applicant_ids, count, tag, threads = job
+    from django.db import connections
+
     from yiwang.accounts.models import User
     from yiwang.cases import services
     from yiwang.catalog.models import Implementation
 
     implementation = Implementation.objects.get(pk=implementation_id)
     users = {u.pk: u for u in User.objects.filter(pk__in=applicant_ids)}
+    errors: list[BaseException] = []
+
+    def file_share(thread: int) -> None:
+        try:
+            for i in range(thread, count, threads):
+                user = users[applicant_ids[i % len(applicant_ids)]]
+                services.file_application(
+                    implementation,
+                    applicant=user,
+                    form_data={**FORM, "applicant_name": user.display_name, "contact_phone": user.phone},
+                    idempotency_key=f"{tag}-{i}",
+                )
+        except BaseException as exc:  # re-raised below, in the process's main thread
+            errors.append(exc)
+        finally:
+            if threads > 1:
+                connections.close_all()
+
     started = time.perf_counter()
-    for i in range(count):
-        user = users[applicant_ids[i % len(applicant_ids)]]
-        services.file_application(
-            implementation,
-            applicant=user,
-            form_data={**FORM, "applicant_name": user.display_name, "contact_phone": user.phone},
-            idempotency_key=f"{tag}-{i}",
-        )
+    if threads == 1:
+        file_share(0)
+    else:
+        pool = [threading.Thread(target=file_share, args=(t,)) for t in range(threads)]
+        for thread in pool:
+            thread.start()
+        for thread in pool:
+            thread.join()
+    if errors:
+        raise errors[0]
     return count, time.perf_counter() - started, 0
 
 
@@ -292,7 +319,7 @@ def _life_cycles(job: tuple[int, list[int], int, str, dict[str, int]]) -> tuple[
 
 def _safe(job: tuple[Any, ...]) -> tuple[int, float, int]:
     """Run a worker job; re-raise failures as RuntimeError so they cross the process boundary intact."""
-    func = _life_cycles if len(job) == 5 else _file_many
+    func = _file_many if isinstance(job[-1], int) else _life_cycles
     try:
         return func(job)  # type: ignore[arg-type]
     except Exception as exc:
@@ -317,16 +344,16 @@ def measure_submissions(args: argparse.Namespace, fixture: dict[str, Any], run_i
     applicants = fixture["applicants"]
     share = args.submissions // args.workers
     jobs = [
-        (fixture["implementation"], applicants[w :: args.workers], share, f"{run_id}-sub-w{w}")
+        (fixture["implementation"], applicants[w :: args.workers], share, f"{run_id}-sub-w{w}", args.threads)
         for w in range(args.workers)
     ]
     # Warm-up in this process: imports, the calendar, the guide, the counter row of today.
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    _file_many((fixture["implementation"], applicants[:5], 5, f"{run_id}-warm"))
+    _file_many((fixture["implementation"], applicants[:5], 5, f"{run_id}-warm", 1))
     with CaptureQueriesContext(connection) as captured:
-        _file_many((fixture["implementation"], applicants[5:6], 1, f"{run_id}-count"))
+        _file_many((fixture["implementation"], applicants[5:6], 1, f"{run_id}-count", 1))
     log(f"  queries per submission (draft + submit, inline follow-ups included): {len(captured)}")
     count, wall, _ = run_parallel(args, _file_many, jobs)
     return {"submissions": count, "seconds": wall, "per_second": count / wall}
@@ -585,7 +612,7 @@ def main() -> int:
         "",
         "| measure | result | notes |",
         "|---|---|---|",
-        f"| submissions/s ({args.workers} processes) | {submissions['per_second']:.0f} | {submissions['submissions']} filed in {submissions['seconds']:.1f} s; target ≥ 200 |",
+        f"| submissions/s ({args.workers} processes × {args.threads} threads) | {submissions['per_second']:.0f} | {submissions['submissions']} filed in {submissions['seconds']:.1f} s; target ≥ 200 |",
         f"| full life cycles/s ({args.workers} processes) | {lifecycles['per_second']:.1f} | {lifecycles['lifecycles']} cases × 12 transitions in {lifecycles['seconds']:.1f} s; deadlocks retried {lifecycles['deadlocks']} |",
         f"| 'my cases' p50 / p95 | {my_cases['p50_ms']:.1f} / {my_cases['p95_ms']:.1f} ms | first page + count, {my_cases['reads']} reads, heavy applicant {args.heavy} cases |",
         f"| sweep, day's work | {first.seconds:.2f} s | {swept['open_cases']} running clocks; deemed {first.deemed_accepted}, yellow {first.yellow}, red {first.red}, step yellow {first.step_yellow}, step red {first.step_red} |",

@@ -247,3 +247,19 @@ def test_special_procedure_forms_need_kind_and_reason() -> None:
     )
     case.refresh_from_db()
     assert case.status == CaseStatus.IN_REVIEW
+
+
+def test_counts_stop_at_the_cap_and_say_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    from yiwang.workbench import selectors
+
+    office, item = office_with_item()
+    filed = [filed_case(item, applicant()) for _ in range(3)]
+    monkeypatch.setattr(selectors, "COUNT_CAP", 2)
+    html = signed_in(office.window).get("/workbench/?queue=pre_review").content.decode()
+    assert 'data-queue="pre_review">2+<' in html
+    assert "2 件以上，请用筛选条件缩小范围" in html
+    assert rows(html) == 2  # the page still lists what the capped count allows
+    narrowed = (
+        signed_in(office.window).get(f"/workbench/?queue=pre_review&q={filed[0].number}").content.decode()
+    )
+    assert count_of(narrowed, "pre_review") == 1 and filed[0].number in narrowed

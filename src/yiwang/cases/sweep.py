@@ -1,7 +1,7 @@
 """The deadline sweep: deemed acceptance (with its 受理通知书), 补正 deadlines, yellow and red warnings on
 cases and on review steps, notifications.
 
-Set-based: each step is a few UPDATEs selected by the due-date indexes (case_status_due, case_due_on,
+Set-based: each step is a few UPDATEs selected by the due-date indexes (case_status_due_warn, case_due_on,
 case_warn_on), never a Python loop over open cases. Deemed acceptance groups the overdue submissions by
 (submission day, limit) — a handful of groups — and updates each group at once; its events are inserted
 in bulk. Run by Celery beat (cases.tasks) and by `yiwang cases sweep`.

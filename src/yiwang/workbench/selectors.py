@@ -3,11 +3,14 @@
 Who sees what comes from `accounts.permissions` only: a queue is "cases of the organisations where the
 user holds one of the queue's roles" (`scope_q` on the case's organisation; `organisation_scope_q` on a
 review step's organisation for the parallel steps of a bundle). Counts are computed with the same
-filters as the list in one aggregate query, so a tab's number always matches its list.
+filters as the list, so a tab's number always matches its list. Counts stop at COUNT_CAP: a department
+of a large province holds hundreds of thousands of cases, and counting them all on every page view cost
+seconds at 1,000,000 cases (docs/benchmarks.md); each tab's count is one query that reads at most
+COUNT_CAP index entries (a work queue needs "more than a hundred", not the exact number), and the tab shows "100+".
 
 Indexes used: `case_org_queue` (organisation, status, due_on) serves every status queue ordered by its
-deadline; `case_status_due` the superuser's view. The warning queues (yellow / red) filter on
-warning_level, which no index leads with: an index (organisation, warning_level, due_on) would serve them.
+deadline; `case_status_due_warn` the superuser's view; `case_org_order` / `case_order` the "all" tab in page
+order; `case_org_warning` / `case_warning` the yellow and red tabs (partial: warned cases only).
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from yiwang.accounts import permissions
@@ -32,6 +35,7 @@ from yiwang.cases.models import (
 )
 from yiwang.core.models import Organisation
 
+COUNT_CAP = 100
 CASE_ROLES = (Role.WINDOW, Role.REVIEWER, Role.APPROVER, Role.SUPERVISOR)
 HANDLING_ROLES = (Role.WINDOW, Role.REVIEWER, Role.APPROVER)
 
@@ -146,9 +150,9 @@ def _queue_q(user: Any, key: str) -> Q:
             status__in=[CaseStatus.RETURNED, CaseStatus.SUPPLEMENTING, CaseStatus.SPECIAL_PROCEDURE]
         )
     if key == "due_soon":
-        return scope & Q(status__in=OPEN_STATUSES, warning_level="yellow")
+        return scope & Q(warning_level="yellow", status__in=OPEN_STATUSES)
     if key == "overdue":
-        return scope & Q(status__in=OPEN_STATUSES, warning_level="red")
+        return scope & Q(warning_level="red", status__in=OPEN_STATUSES)
     return scope & ~Q(status=CaseStatus.DRAFT)
 
 
@@ -161,18 +165,15 @@ def queues_for(user: Any) -> list[Queue]:
 
 
 def queue_counts(user: Any, queues: list[Queue], filters: Filters) -> dict[str, int]:
-    """Every queue's count in one aggregate query, with the same conditions as `queue_cases`."""
-    if not queues:
-        return {}
-    conditions = {queue.key: _queue_q(user, queue.key) for queue in queues}
-    # Only rows some queue can count: the index on the case's organisation narrows the scan.
-    rows = Q()
-    if not permissions.is_superuser(user):
-        rows = Q(pk__in=[])
-        for condition in conditions.values():
-            rows |= condition
-    aggregates = {key: Count("pk", filter=condition) for key, condition in conditions.items()}
-    return dict(Case.objects.filter(rows & filters.q()).aggregate(**aggregates))
+    """Every queue's count, with the same conditions as `queue_cases`, each stopping at COUNT_CAP."""
+    return {
+        # order_by(): no sort (the model orders by created_at), so the scan stops at COUNT_CAP rows.
+        queue.key: Case.objects.filter(_queue_q(user, queue.key) & filters.q())
+        .order_by()
+        .values("pk")[:COUNT_CAP]
+        .count()
+        for queue in queues
+    }
 
 
 def queue_cases(user: Any, key: str, filters: Filters) -> QuerySet[Case]:
@@ -180,8 +181,16 @@ def queue_cases(user: Any, key: str, filters: Filters) -> QuerySet[Case]:
     return (
         Case.objects.filter(_queue_q(user, key) & filters.q())
         .select_related("implementation", "organisation", "applicant", "enterprise")
-        .order_by(F("due_on").asc(nulls_last=True), "submitted_at", "id")
+        .order_by(*_page_order(key))
     )
+
+
+def _page_order(key: str) -> tuple[Any, ...]:
+    if key == "to_finish":
+        # Decided cases have no running clock (due_on is empty), so the deadline order is the filing order;
+        # saying so keeps PostgreSQL off the deadline index, where they all sit at the far end.
+        return ("submitted_at", "id")
+    return (F("due_on").asc(nulls_last=True), "submitted_at", "id")
 
 
 def organisations_for(user: Any) -> QuerySet[Organisation]:

@@ -76,6 +76,7 @@ def queue(request: HttpRequest) -> HttpResponse:
             "queues": [(q, counts.get(q.key, 0)) for q in queues],
             "current": selectors.QUEUE_BY_KEY[key],
             "count": counts.get(key, 0),
+            "count_cap": selectors.COUNT_CAP,
             "page_obj": page,
             "filters": filters,
             "organisations": selectors.organisations_for(request.user),
