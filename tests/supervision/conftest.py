@@ -21,3 +21,5 @@ def quiet_side_effects(settings: Any, tmp_path: Path) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.YIWANG_SMS_GATEWAY = "file"
     settings.YIWANG_SMS_OUTBOX = str(tmp_path / "sms.log")
+    # Tests change cases and read the dashboards at once: no panel cache (test_rollups.py tests it).
+    settings.YIWANG_SUPERVISION_CACHE_SECONDS = 0

@@ -56,7 +56,7 @@ def panel(request: HttpRequest, key: str) -> dict[str, Any]:
         raise HttpError(403, _("只有监督岗位的工作人员可以查看效能监督数据。"))
     try:
         f = parse(request.GET, user=user)
-        result = selectors.link_cells(selectors.panel(key, f, user), f)
+        result = selectors.link_cells(selectors.cached_panel(key, f, user), f)
     except FilterError as exc:
         raise HttpError(400, str(exc)) from None
     return {

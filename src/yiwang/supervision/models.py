@@ -7,42 +7,35 @@
   three grains (day × item, day, month). Filed rows are keyed by the filing day, completed and duration
   rows by the completion day (a case filed in one period and completed in the next counts in each period
   for what happened in it). Each row is the count of facts with exactly its key.
+- ReviewFact / ReviewSummary: the same for 好差评 reviews (rating day × organisation × item × region →
+  reviews, satisfied, bad, rectified), refreshed from `review.*` events.
 - RefreshCursor: the last CaseEvent id the catch-up job has folded in (the durable side of the refresh).
 - Alert / AlertAction: 黄牌/红牌 supervision cards raised by rules, and the record of how each was closed.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+
+def _loose_fk(to: str, verbose_name: Any) -> Any:
+    """The rollups' references: no database constraint, no reverse accessor, nothing done on delete."""
+    return models.ForeignKey(
+        to, verbose_name=verbose_name, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
 
 
 class CaseFact(models.Model):
     case = models.OneToOneField(
         "cases.Case", verbose_name=_("办件"), primary_key=True, on_delete=models.CASCADE, related_name="+"
     )
-    organisation = models.ForeignKey(
-        "core.Organisation",
-        verbose_name=_("办理机构"),
-        on_delete=models.DO_NOTHING,
-        db_constraint=False,
-        related_name="+",
-    )
-    implementation = models.ForeignKey(
-        "catalog.Implementation",
-        verbose_name=_("事项"),
-        on_delete=models.DO_NOTHING,
-        db_constraint=False,
-        related_name="+",
-    )
-    region = models.ForeignKey(
-        "core.Region",
-        verbose_name=_("行政区划"),
-        on_delete=models.DO_NOTHING,
-        db_constraint=False,
-        related_name="+",
-    )
+    organisation = _loose_fk("core.Organisation", _("办理机构"))
+    implementation = _loose_fk("catalog.Implementation", _("事项"))
+    region = _loose_fk("core.Region", _("行政区划"))
     channel = models.CharField(_("申请渠道"), max_length=8)
     status = models.CharField(_("状态"), max_length=16)
     submitted_on = models.DateField(_("提交日期"))
@@ -88,21 +81,9 @@ class SummaryRow(models.Model):
 
     grain = models.CharField(_("粒度"), max_length=1, choices=Grain.choices)
     day = models.DateField(_("日期"))
-    organisation = models.ForeignKey(
-        "core.Organisation",
-        verbose_name=_("办理机构"),
-        on_delete=models.DO_NOTHING,
-        db_constraint=False,
-        related_name="+",
-    )
+    organisation = _loose_fk("core.Organisation", _("办理机构"))
     item_id = models.IntegerField(_("事项"), default=ALL_ITEMS)
-    region = models.ForeignKey(
-        "core.Region",
-        verbose_name=_("行政区划"),
-        on_delete=models.DO_NOTHING,
-        db_constraint=False,
-        related_name="+",
-    )
+    region = _loose_fk("core.Region", _("行政区划"))
     cases = models.IntegerField(_("办件数"), default=0)
 
     class Meta:
@@ -199,6 +180,55 @@ class DurationSummary(SummaryRow):
 
     def __str__(self) -> str:
         return f"{self.grain} {self.day} · {self.handling_days} · {self.cases}"
+
+
+class ReviewFact(models.Model):
+    """What one 好差评 review contributes to ReviewSummary (docs/apps/reviews.md's definitions): kept so a
+    refresh can take the old contribution away. Reviews excluded by an upheld appeal have no fact."""
+
+    # A plain id, not a foreign key: supervision keeps working (without reviews figures) where the
+    # reviews app is not installed.
+    review_id = models.BigIntegerField(_("评价"), primary_key=True)
+    organisation = _loose_fk("core.Organisation", _("被评价机构"))
+    implementation = _loose_fk("catalog.Implementation", _("事项"))
+    region = _loose_fk("core.Region", _("行政区划"))
+    rated_on = models.DateField(_("评价日期"))
+    satisfied = models.BooleanField(_("满意"), default=False)
+    bad = models.BooleanField(_("差评"), default=False)
+    rectified = models.BooleanField(_("已整改反馈"), default=False)
+
+    class Meta:
+        verbose_name = _("评价监督事实")
+        verbose_name_plural = _("评价监督事实")
+
+    def __str__(self) -> str:
+        return f"{self.review_id}"
+
+
+class ReviewSummary(SummaryRow):
+    """Counted reviews rated on `day` (or in its month): `cases` is the number of reviews, with how many
+    were satisfied, bad, and bad with the rectification fed back (now)."""
+
+    satisfied = models.IntegerField(_("满意数"), default=0)
+    bad = models.IntegerField(_("差评数"), default=0)
+    rectified = models.IntegerField(_("已整改差评数"), default=0)
+
+    class Meta:
+        verbose_name = _("好差评汇总")
+        verbose_name_plural = _("好差评汇总")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["grain", "day", "organisation", "item_id", "region"], name="uniq_sv_review_key"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["grain", "day", "region"], name="sv_review_day_region"),
+            models.Index(fields=["organisation", "grain", "day"], name="sv_review_org_day"),
+            models.Index(fields=["item_id", "grain", "day"], name="sv_review_item_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.grain} {self.day} · {self.cases}"
 
 
 class RefreshCursor(models.Model):  # noqa: DJ008 (a bookmark row, never shown)

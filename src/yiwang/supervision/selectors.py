@@ -8,16 +8,21 @@ using the same definitions (facts.py) on the cases table; tests check that each 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from urllib.parse import urlencode
 
-from django.db.models import Count, F, IntegerField, Q, QuerySet, Sum, Value
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models import Case as SqlCase
+from django.db.models import Count, F, IntegerField, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from yiwang.cases.models import OPEN_STATUSES, Case, CaseMaterial, CaseStatus, Channel, DeliveryMethod
@@ -35,6 +40,7 @@ from .models import (
     DurationSummary,
     FiledSummary,
     Grain,
+    ReviewSummary,
 )
 
 ZERO = Value(0, output_field=IntegerField())
@@ -152,29 +158,86 @@ def full_months(start: dt.date, end: dt.date) -> tuple[list[dt.date], list[tuple
 
 
 def period_q(f: Filters, *, daily: bool = False) -> Q:
-    """Which summary rows make up the period: whole months from the monthly rows, the rest from the daily
-    rows; with an item filter (or `daily`) only day rows."""
+    """Which summary rows make up the period, all counted positively: whole months from the monthly rows,
+    the rest from the daily rows; with an item filter (or `daily`) only day rows. The trend uses this (its
+    buckets need every row on a day inside the period)."""
+    return period_rows(f, daily=daily, subtract=False)[0]
+
+
+MONTH_ROWS_COST = 3  # reading one month's monthly rows costs about as much as three days of daily rows
+
+
+def _days_with_rows(low: dt.date, high: dt.date, today: dt.date) -> int:
+    """Days in [low, high] that can hold rows (nothing is filed or completed after today)."""
+    return max(0, (min(high, today) - low).days + 1)
+
+
+def period_rows(f: Filters, *, daily: bool = False, subtract: bool = True) -> tuple[Q, Q]:
+    """(rows to read, those of them that count negatively). A partial month at either edge of the period
+    is read either as its days, or — when fewer days hold rows that way — as the whole month's monthly
+    rows minus the daily rows of the month's other days. Rows are exact counts and sums, so both give the
+    same figures; the second is what makes "the last 30 days" or "this year up to today" cheap, since the
+    rest of the current month lies in the future and has no rows. Sum through `signed` to apply the sign."""
+    nothing = Q(pk__in=[])
     if f.implementation is not None:
-        return Q(grain=Grain.ITEM_DAY, item_id=f.implementation.pk, day__range=(f.start, f.end))
+        return Q(grain=Grain.ITEM_DAY, item_id=f.implementation.pk, day__range=(f.start, f.end)), nothing
     if daily:
-        return Q(grain=Grain.DAY, day__range=(f.start, f.end))
+        return Q(grain=Grain.DAY, day__range=(f.start, f.end)), nothing
+    today = timezone.localdate()
     months, edges = full_months(f.start, f.end)
-    q = Q(grain=Grain.MONTH, day__in=months) if months else Q(pk__in=[])
-    for low, high in edges:
-        q |= Q(grain=Grain.DAY, day__range=(low, high))
-    return q
+    rows = Q(grain=Grain.MONTH, day__in=months) if months else nothing
+    minus = nothing
+    for low, high in (piece for edge in edges for piece in _by_month(*edge)):
+        first = low.replace(day=1)
+        last = (first + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
+        others = [
+            (a, b)
+            for a, b in ((first, low - dt.timedelta(days=1)), (high + dt.timedelta(days=1), last))
+            if a <= b
+        ]
+        direct = _days_with_rows(low, high, today)
+        indirect = MONTH_ROWS_COST + sum(_days_with_rows(a, b, today) for a, b in others)
+        if not subtract or direct <= indirect:
+            rows |= Q(grain=Grain.DAY, day__range=(low, high))
+            continue
+        rows |= Q(grain=Grain.MONTH, day=first)
+        for a, b in others:
+            rows |= Q(grain=Grain.DAY, day__range=(a, b))
+            minus |= Q(grain=Grain.DAY, day__range=(a, b))
+    return rows, minus
 
 
-def _summary(model: Any, f: Filters, user: Any, daily: bool = False) -> QuerySet[Any]:
-    return _dims(model.objects.filter(period_q(f, daily=daily)), f, user, item_field="item_id")
+def _by_month(low: dt.date, high: dt.date) -> list[tuple[dt.date, dt.date]]:
+    """[low, high] cut at month boundaries (an edge of a period shorter than a month may span two)."""
+    pieces = []
+    while low <= high:
+        following = (low.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+        pieces.append((low, min(high, following - dt.timedelta(days=1))))
+        low = following
+    return pieces
 
 
-def filed_cells(f: Filters, user: Any, daily: bool = False) -> QuerySet[FiledSummary]:
-    return _summary(FiledSummary, f, user, daily)
+def signed(column: str, **options: Any) -> Any:
+    """SUM(column) over summary rows chosen by `period_rows`, the subtracted rows counted negatively;
+    0 rather than NULL over no rows."""
+    return Coalesce(Sum(F(column) * F("sv_sign"), **options), ZERO)
 
 
-def completed_cells(f: Filters, user: Any, daily: bool = False) -> QuerySet[CompletedSummary]:
-    return _summary(CompletedSummary, f, user, daily)
+def _summary(model: Any, f: Filters, user: Any, daily: bool = False, subtract: bool = True) -> QuerySet[Any]:
+    rows, minus = period_rows(f, daily=daily, subtract=subtract)
+    sign = SqlCase(When(minus, then=Value(-1)), default=Value(1), output_field=IntegerField())
+    qs = model.objects.filter(rows).annotate(sv_sign=sign)
+    return _dims(qs, f, user, item_field="item_id")
+
+
+def filed_cells(f: Filters, user: Any, daily: bool = False, subtract: bool = True) -> QuerySet[FiledSummary]:
+    return _summary(FiledSummary, f, user, daily, subtract)
+
+
+def completed_cells(
+    f: Filters, user: Any, daily: bool = False, subtract: bool = True
+) -> QuerySet[CompletedSummary]:
+    return _summary(CompletedSummary, f, user, daily, subtract)
 
 
 def duration_cells(f: Filters, user: Any) -> QuerySet[DurationSummary]:
@@ -310,27 +373,32 @@ def _drill_cell(value: int, drill: dict[str, Any], text: str = "") -> Cell:
     return Cell(value, text or str(value), drill)
 
 
-def completion_figures(f: Filters, user: Any) -> dict[str, Any]:
-    cells = completed_cells(f, user)
-    raw = cells.aggregate(
-        total=Coalesce(Sum("cases"), ZERO),
-        on_time=Coalesce(Sum("cases", filter=Q(on_time=True)), ZERO),
-        one_visit=Coalesce(Sum("cases", filter=Q(one_visit=True)), ZERO),
-        handling=Coalesce(Sum("handling_days"), ZERO),
-        promised=Coalesce(Sum("promised_days"), ZERO),
-        legal=Coalesce(Sum("legal_days"), ZERO),
-        with_legal=Coalesce(Sum("legal_cases"), ZERO),
-        legal_handling=Coalesce(Sum("legal_handling_days"), ZERO),
-        legal_promised=Coalesce(Sum("legal_promised_days"), ZERO),
-    )
-    agg: dict[str, Any] = {**raw, "cases": raw["total"]}
-    histogram = list(
+def duration_histogram(f: Filters, user: Any) -> list[tuple[int, int]]:
+    """(handling days, completed cases) in ascending order — exact medians and the distribution."""
+    return list(
         duration_cells(f, user)
         .values("handling_days")
-        .annotate(n=Sum("cases"))
+        .annotate(n=signed("cases"))
         .order_by("handling_days")
         .values_list("handling_days", "n")
     )
+
+
+def completion_figures(f: Filters, user: Any) -> dict[str, Any]:
+    cells = completed_cells(f, user)
+    raw = cells.aggregate(
+        total=signed("cases"),
+        on_time=signed("cases", filter=Q(on_time=True)),
+        one_visit=signed("cases", filter=Q(one_visit=True)),
+        handling=signed("handling_days"),
+        promised=signed("promised_days"),
+        legal=signed("legal_days"),
+        with_legal=signed("legal_cases"),
+        legal_handling=signed("legal_handling_days"),
+        legal_promised=signed("legal_promised_days"),
+    )
+    agg: dict[str, Any] = {**raw, "cases": raw["total"]}
+    histogram = duration_histogram(f, user)
     agg["histogram"] = histogram
     agg["late"] = agg["cases"] - agg["on_time"]
     agg["mean_days"] = mean(agg["handling"], agg["cases"])
@@ -346,9 +414,9 @@ def completion_figures(f: Filters, user: Any) -> dict[str, Any]:
 
 def filing_figures(f: Filters, user: Any) -> dict[str, Any]:
     raw = filed_cells(f, user).aggregate(
-        total=Coalesce(Sum("cases"), ZERO),
-        online=Coalesce(Sum("cases", filter=~Q(channel=Channel.WINDOW)), ZERO),
-        exempted=Coalesce(Sum("exempted_materials"), ZERO),
+        total=signed("cases"),
+        online=signed("cases", filter=~Q(channel=Channel.WINDOW)),
+        exempted=signed("exempted_materials"),
     )
     agg: dict[str, Any] = {**raw, "cases": raw["total"]}
     agg["online_rate"] = rate(agg["online"], agg["cases"])
@@ -363,25 +431,32 @@ def live_figures(f: Filters, user: Any, today: dt.date | None = None) -> dict[st
 
 
 def satisfaction(f: Filters, user: Any) -> dict[str, Any] | None:
-    """好差评 figures from the reviews app (contract `reviews.selectors.review_stats`), None without it."""
-    try:
-        from yiwang.reviews.selectors import review_stats
-    except ImportError:  # pragma: no cover - a deployment without the reviews app
+    """好差评 figures with the definitions and scope of `reviews.selectors.review_stats`, read from the
+    review summary rows (review_summary.py); None without the reviews app."""
+    from . import review_summary
+
+    if not review_summary.available():  # pragma: no cover - a deployment without the reviews app
         return None
     from yiwang.accounts import permissions
 
-    kwargs: dict[str, Any] = {"start": f.start, "end": f.end}
+    rows, minus = period_rows(f)
+    sign = SqlCase(When(minus, then=Value(-1)), default=Value(1), output_field=IntegerField())
+    qs = ReviewSummary.objects.filter(rows).annotate(sv_sign=sign)
     if f.organisation is not None:
-        kwargs["organisation_ids"] = [f.organisation.pk]
+        qs = qs.filter(organisation_id=f.organisation.pk)
     elif not permissions.is_superuser(user) and f.region is None:
         from .filters import organisation_choices
 
-        kwargs["organisation_ids"] = list(organisation_choices(user).values_list("pk", flat=True))
+        qs = qs.filter(organisation_id__in=organisation_choices(user).values("pk"))
     if f.region is not None:
-        kwargs["region_code"] = f.region.code
-    if f.implementation is not None:
-        kwargs["implementation_ids"] = [f.implementation.pk]
-    return dict(review_stats(**kwargs))
+        qs = qs.filter(region__code__startswith=f.region.subtree_prefix)
+    raw = qs.aggregate(
+        count=signed("cases"),
+        satisfied=signed("satisfied"),
+        bad=signed("bad"),
+        rectified=signed("rectified"),
+    )
+    return review_summary.figures(raw["count"], raw["satisfied"], raw["bad"], raw["rectified"])
 
 
 def overview(f: Filters, user: Any, today: dt.date | None = None) -> Panel:
@@ -511,11 +586,17 @@ def _bucket_label(kind: str, start: dt.date, end: dt.date) -> str:
 def trend(f: Filters, user: Any) -> Panel:
     kind, buckets = _buckets(f)
     daily = kind != "month"  # month buckets may read monthly rows; day and week buckets need days
-    filed = dict(filed_cells(f, user, daily).values("day").annotate(n=Sum("cases")).values_list("day", "n"))
-    done_rows = (
-        completed_cells(f, user, daily)
+    # No subtracted rows here: a bucket sums the rows dated inside it.
+    filed = dict(
+        filed_cells(f, user, daily, subtract=False)
         .values("day")
-        .annotate(n=Sum("cases"), late=Coalesce(Sum("cases", filter=Q(on_time=False)), ZERO))
+        .annotate(n=signed("cases"))
+        .values_list("day", "n")
+    )
+    done_rows = (
+        completed_cells(f, user, daily, subtract=False)
+        .values("day")
+        .annotate(n=signed("cases"), late=signed("cases", filter=Q(on_time=False)))
     )
     done = {row["day"]: (row["n"], row["late"]) for row in done_rows}
     panel = Panel(
@@ -542,7 +623,9 @@ def trend(f: Filters, user: Any) -> Panel:
 
 
 def channels(f: Filters, user: Any) -> Panel:
-    counts = dict(filed_cells(f, user).values("channel").annotate(n=Sum("cases")).values_list("channel", "n"))
+    counts = dict(
+        filed_cells(f, user).values("channel").annotate(n=signed("cases")).values_list("channel", "n")
+    )
     total = sum(counts.values())
     panel = Panel("channels", _("申请渠道分布"), [_("渠道"), _("收件"), _("占比")])
     for channel in Channel:
@@ -558,7 +641,9 @@ def channels(f: Filters, user: Any) -> Panel:
 
 
 def statuses(f: Filters, user: Any) -> Panel:
-    counts = dict(filed_cells(f, user).values("status").annotate(n=Sum("cases")).values_list("status", "n"))
+    counts = dict(
+        filed_cells(f, user).values("status").annotate(n=signed("cases")).values_list("status", "n")
+    )
     panel = Panel("statuses", _("收件当前状态"), [_("状态"), _("办件")])
     for status in CaseStatus:
         if status == CaseStatus.DRAFT:
@@ -572,7 +657,7 @@ def statuses(f: Filters, user: Any) -> Panel:
 
 
 def durations(f: Filters, user: Any) -> Panel:
-    histogram = completion_figures(f, user)["histogram"]
+    histogram = duration_histogram(f, user)
     panel = Panel("durations", _("办理时长分布"), [_("办理时长（工作日）"), _("办结")])
     for low, high in DURATION_BINS:
         n = sum(count for days, count in histogram if days >= low and (high is None or days <= high))
@@ -588,10 +673,10 @@ def ranking(f: Filters, user: Any, limit: int = 50) -> Panel:
     rows = (
         completed_cells(f, user)
         .values("organisation_id")
-        .annotate(n=Sum("cases"), on_time=Coalesce(Sum("cases", filter=Q(on_time=True)), ZERO))
+        .annotate(n=signed("cases"), on_time=signed("cases", filter=Q(on_time=True)))
         .order_by()
     )
-    figures = [(r["organisation_id"], r["n"], r["on_time"]) for r in rows]
+    figures = [(r["organisation_id"], r["n"], r["on_time"]) for r in rows if r["n"]]
     names = dict(Organisation.objects.filter(pk__in=[o for o, _n, _t in figures]).values_list("pk", "name"))
     # Worst first: lowest on-time rate, then most cases.
     figures.sort(key=lambda r: (r[2] / r[1] if r[1] else 1, -r[1], names.get(r[0], "")))
@@ -631,13 +716,13 @@ def region_tiles(f: Filters, user: Any) -> tuple[Region | None, list[tuple[Regio
 def regions(f: Filters, user: Any) -> Panel:
     root, tiles = region_tiles(f, user)
     filed = dict(
-        filed_cells(f, user).values("region_id").annotate(n=Sum("cases")).values_list("region_id", "n")
+        filed_cells(f, user).values("region_id").annotate(n=signed("cases")).values_list("region_id", "n")
     )
     done: dict[str, tuple[int, int]] = {}
     for row in (
         completed_cells(f, user)
         .values("region_id")
-        .annotate(n=Sum("cases"), on_time=Coalesce(Sum("cases", filter=Q(on_time=True)), ZERO))
+        .annotate(n=signed("cases"), on_time=signed("cases", filter=Q(on_time=True)))
     ):
         done[row["region_id"]] = (row["n"], row["on_time"])
 
@@ -717,6 +802,32 @@ def panel(key: str, f: Filters, user: Any, today: dt.date | None = None) -> Pane
     return PANELS[key](f, user)
 
 
+def cache_seconds() -> int:
+    return int(getattr(settings, "YIWANG_SUPERVISION_CACHE_SECONDS", 60))
+
+
+def panel_cache_key(key: str, f: Filters, user: Any, today: dt.date | None = None) -> str:
+    day = today or timezone.localdate()
+    parts = [key, str(getattr(user, "pk", "") or ""), get_language() or "", day.isoformat(), f.query()]
+    return "supervision:panel:" + hashlib.sha256("|".join(parts).encode()).hexdigest()
+
+
+def cached_panel(key: str, f: Filters, user: Any, today: dt.date | None = None) -> Panel:
+    """`panel`, kept in the cache for YIWANG_SUPERVISION_CACHE_SECONDS (default 60; 0 turns it off) per
+    panel, filters, user (the scope is the user's), language and day. Figures may lag a change by that
+    long; the drill-down lists stay live."""
+    seconds = cache_seconds()
+    if seconds <= 0:
+        return panel(key, f, user, today)
+    cache_key = panel_cache_key(key, f, user, today)
+    found = cache.get(cache_key)
+    if isinstance(found, Panel):
+        return found
+    built = panel(key, f, user, today)
+    cache.set(cache_key, built, seconds)
+    return built
+
+
 def drill_href(f: Filters, drill: Mapping[str, Any]) -> str:
     """The URL of the list behind a number."""
     narrowed = drill_filters(f, drill)
@@ -745,6 +856,6 @@ def by_organisation_totals(f: Filters, user: Any) -> dict[int, int]:
     return dict(
         filed_cells(f, user)
         .values("organisation_id")
-        .annotate(n=Sum("cases"))
+        .annotate(n=signed("cases"))
         .values_list("organisation_id", "n")
     )

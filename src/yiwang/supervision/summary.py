@@ -13,6 +13,7 @@ the case as it stands). `rebuild` recomputes everything from scratch (`yiwang su
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import logging
 from collections import defaultdict
@@ -20,14 +21,26 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, DateField, F, IntegerField, Max, Q, Sum, Value
+from django.db.models import Count, DateField, F, IntegerField, Max, Min, Q, Sum, Value
 from django.db.models.functions import Coalesce, TruncMonth
+from django.utils import timezone
 
-from yiwang.cases.models import Case, CaseEvent
+from yiwang.cases.models import Case, CaseEvent, CaseMaterial, Channel, DeliveryMethod
+from yiwang.catalog import codes
+from yiwang.core import workdays
 
-from . import facts
+from . import facts, review_summary
 from .facts import Fact
-from .models import ALL_ITEMS, CaseFact, CompletedSummary, DurationSummary, FiledSummary, RefreshCursor
+from .models import (
+    ALL_ITEMS,
+    CaseFact,
+    CompletedSummary,
+    DurationSummary,
+    FiledSummary,
+    RefreshCursor,
+    ReviewFact,
+    ReviewSummary,
+)
 
 logger = logging.getLogger("yiwang.supervision")
 
@@ -103,7 +116,8 @@ def _add(deltas: TableDeltas, fact: Fact, sign: int) -> None:
             cell[name] += sign * value
 
 
-def _apply(model: Any, key_names: tuple[str, ...], deltas: Deltas) -> None:
+def apply_deltas(model: Any, key_names: tuple[str, ...], deltas: Deltas) -> None:
+    """Add the deltas to the summary rows (F() increments, creating missing rows), drop emptied rows."""
     for key, changes in deltas.items():
         changes = {name: value for name, value in changes.items() if value}
         if not changes:
@@ -157,7 +171,7 @@ def _refresh_chunk(ids: list[int]) -> int:
     if not stale:
         return 0
     for table, (model, key_names, _values) in TABLES.items():
-        _apply(model, key_names, deltas.get(table, {}))
+        apply_deltas(model, key_names, deltas.get(table, {}))
     CaseFact.objects.filter(case_id__in=stale).delete()
     CaseFact.objects.bulk_create([_fact_row(new[i]) for i in stale if i in new])
     return len(stale)
@@ -174,9 +188,11 @@ def expected_rows() -> Rows:
     deltas: TableDeltas = {}
     for fact in _all_facts():
         _add(deltas, fact, +1)
-    return {
+    result = {
         table: {k: dict(v) for k, v in deltas.get(table, {}).items() if v.get("cases")} for table in TABLES
     }
+    result["reviews"] = review_summary.expected_rows()
+    return result
 
 
 def stored_rows() -> Rows:
@@ -186,6 +202,7 @@ def stored_rows() -> Rows:
             tuple(row[k] for k in key_names): {v: row[v] for v in value_names}
             for row in model.objects.values(*key_names, *value_names)
         }
+    result["reviews"] = review_summary.stored_rows()
     return result
 
 
@@ -206,23 +223,109 @@ def _all_facts(progress: Callable[[int], None] | None = None) -> Iterable[Fact]:
 
 @transaction.atomic
 def rebuild(progress: Callable[[int], None] | None = None) -> int:
-    """Recompute every fact and summary row from the cases. Returns the number of facts."""
+    """Recompute every fact and summary row from the cases (and the reviews). Returns the number of facts.
+    Set-based: the facts are one INSERT … SELECT (facts.py's definitions in SQL, checked against the Python
+    ones by tests and `verify`), the summaries one GROUP BY per table and grain."""
     last_event = CaseEvent.objects.aggregate(m=Max("id"))["m"] or 0
     CaseFact.objects.all().delete()
     for model, _keys, _values in TABLES.values():
         model.objects.all().delete()
-    batch: list[CaseFact] = []
-    total = 0
-    for fact in _all_facts(progress):
-        batch.append(_fact_row(fact))
-        if len(batch) >= REBUILD_CHUNK:
-            CaseFact.objects.bulk_create(batch)
-            total += len(batch)
-            batch = []
-    CaseFact.objects.bulk_create(batch)
-    total += len(batch)
+    total = _insert_facts()
+    if progress is not None:
+        progress(total)
     _aggregate_into_summaries()
     RefreshCursor.objects.update_or_create(name=CURSOR, defaults={"last_event_id": last_event})
+    review_summary.rebuild()
+    return total
+
+
+def tidy_after_rebuild() -> None:
+    """VACUUM ANALYZE the rollup tables on PostgreSQL, outside any transaction (run it after `rebuild`).
+    The rebuild deletes and re-inserts every row sorted by day; until the dead rows are vacuumed, the
+    indexes still point at them and a year's panel reads thousands of pages instead of a hundred."""
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        return
+    tables = [model._meta.db_table for model, _keys, _values in TABLES.values()]
+    tables += [CaseFact._meta.db_table, ReviewFact._meta.db_table, ReviewSummary._meta.db_table]
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE " + ", ".join(connection.ops.quote_name(t) for t in tables))
+
+
+WORKDAY_INDEX = "sv_workday_index"
+
+
+def _workday_index(cursor: Any, low: dt.date, high: dt.date) -> None:
+    """A temporary table (day, idx): idx = working days up to and including `day`, so the working days in
+    (a, b] are idx(b) − idx(a) — `working_days_between` as a join. Raises CalendarYearMissing like it."""
+    rows, idx, day = [], 0, low
+    while day <= high:
+        idx += int(workdays.is_working_day(day))
+        rows.append((day, idx))
+        day += dt.timedelta(days=1)
+    cursor.execute(f"DROP TABLE IF EXISTS {WORKDAY_INDEX}")
+    cursor.execute(f"CREATE TEMPORARY TABLE {WORKDAY_INDEX} (day date PRIMARY KEY, idx integer NOT NULL)")
+    cursor.executemany(f"INSERT INTO {WORKDAY_INDEX} (day, idx) VALUES (%s, %s)", rows)  # noqa: S608
+
+
+def _insert_facts() -> int:
+    """Every filed case's fact in one INSERT … SELECT (the definitions of facts.fact_from_row)."""
+    from yiwang.catalog.models import GuideVersion
+
+    done = Case.objects.filter(submitted_on__isnull=False, completed_on__isnull=False)
+    span = done.aggregate(
+        a_low=Min("accepted_on"), a_high=Max("accepted_on"), d_low=Min("decided_on"), d_high=Max("decided_on")
+    )
+    lows = [v for v in (span["a_low"], span["d_low"]) if v is not None]
+    highs = [v for v in (span["a_high"], span["d_high"]) if v is not None]
+    exempted_sql, exempted_params = (
+        CaseMaterial.objects.filter(facts.EXEMPT_Q)
+        .values("case_id")
+        .annotate(n=Count("pk"))
+        .order_by()
+        .query.sql_with_params()
+    )
+    q = connection.ops.quote_name
+    completed = "c.completed_on IS NOT NULL"
+    measured = f"{completed} AND c.accepted_on IS NOT NULL AND c.decided_on IS NOT NULL"
+    spent = "(wd_decided.idx - wd_accepted.idx - COALESCE(c.suspended_days, 0))"
+    columns = {
+        "case_id": "c.id",
+        "organisation_id": "c.organisation_id",
+        "implementation_id": "c.implementation_id",
+        "region_id": "c.region_id",
+        "channel": "c.channel",
+        "status": "c.status",
+        "submitted_on": "c.submitted_on",
+        "completed_on": "c.completed_on",
+        "on_time": f"CASE WHEN {completed} AND (c.decision_due IS NULL OR c.decided_on <= c.decision_due) "
+        "THEN %s ELSE %s END",
+        "one_visit": f"CASE WHEN {completed} AND NOT (c.channel = %s AND c.delivery_method = %s) "
+        "THEN %s ELSE %s END",
+        "handling_days": f"CASE WHEN {measured} AND {spent} > 0 THEN {spent} ELSE 0 END",
+        "promised_days": "COALESCE(c.limit_days, 0)",
+        "legal_days": "CASE WHEN g.legal_limit_unit = %s THEN g.legal_limit END",
+        "exempted_materials": "COALESCE(m.n, 0)",
+        "refreshed_at": "%s",
+    }
+    params: list[Any] = [True, False, Channel.WINDOW, DeliveryMethod.WINDOW, True, False]
+    params += [codes.TimeUnit.WORKING_DAY, timezone.now(), *exempted_params]
+    # Our own tables and columns; every value is a query parameter.
+    statement = (
+        f"INSERT INTO {q(CaseFact._meta.db_table)} ({', '.join(q(c) for c in columns)}) "  # noqa: S608
+        f"SELECT {', '.join(columns.values())} FROM {q(Case._meta.db_table)} c "
+        f"LEFT JOIN {q(GuideVersion._meta.db_table)} g ON g.id = c.guide_id "
+        f"LEFT JOIN ({exempted_sql}) m ON m.case_id = c.id "
+        f"LEFT JOIN {WORKDAY_INDEX} wd_accepted ON wd_accepted.day = c.accepted_on "
+        f"LEFT JOIN {WORKDAY_INDEX} wd_decided ON wd_decided.day = c.decided_on "
+        "WHERE c.submitted_on IS NOT NULL"
+    )
+    with connection.cursor() as cursor:
+        _workday_index(
+            cursor, min(lows, default=timezone.localdate()), max(highs, default=timezone.localdate())
+        )
+        cursor.execute(statement, params)
+        total = cursor.rowcount
+        cursor.execute(f"DROP TABLE {WORKDAY_INDEX}")
     return total
 
 
@@ -296,7 +399,8 @@ def _insert_select(
         ", ".join(sources),
     )
     # Names are quoted identifiers of our own models; every value is a query parameter.
-    statement = f"INSERT INTO {table} ({names}) SELECT {picks} FROM ({sql}) sub"  # noqa: S608
+    # Sorted by day: a period's rows then sit on few pages (later refreshes append recent days anyway).
+    statement = f"INSERT INTO {table} ({names}) SELECT {picks} FROM ({sql}) sub ORDER BY sub.sv_day"  # noqa: S608
     with connection.cursor() as cursor:
         cursor.execute(statement, (grain, *params))
 
@@ -328,7 +432,7 @@ def catch_up(limit: int | None = None) -> int:
             cursor.last_event_id = rows[-1][0]
             cursor.save(update_fields=["last_event_id", "updated_at"])
             done += len(rows)
-    return done
+    return done + review_summary.catch_up()
 
 
 # --- event subscription ------------------------------------------------------------------------------------
@@ -358,3 +462,4 @@ def connect_events() -> None:
 
     for name in case_event_names():
         events.subscribe(name, _on_case_event)
+    review_summary.connect_events()

@@ -18,6 +18,13 @@ def refresh_case(case_id: int) -> int:
     return refresh_cases([case_id])
 
 
+@task(name="supervision.refresh_review")
+def refresh_review(review_id: int) -> int:
+    from .review_summary import refresh_reviews
+
+    return refresh_reviews([review_id])
+
+
 @task(name="supervision.catch_up")
 def catch_up() -> int:
     from .summary import catch_up as run

@@ -109,7 +109,9 @@ def _charts(panels: dict[str, selectors.Panel]) -> None:
 def dashboard(request: HttpRequest) -> HttpResponse:
     _require_supervisor(request)
     f, error = _filters(request)
-    panels = {key: selectors.link_cells(build(f, request.user), f) for key, build in selectors.PANELS.items()}
+    panels = {
+        key: selectors.link_cells(selectors.cached_panel(key, f, request.user), f) for key in selectors.PANELS
+    }
     _charts(panels)
     tiles = [
         {

@@ -1,8 +1,8 @@
 """`yiwang supervision …`: keep the summary tables current and run the yellow/red card rules.
 
 yiwang supervision alerts [--date YYYY-MM-DD]   raise yellow/red cards (also a periodic Celery job)
-yiwang supervision catch-up                     fold case events after the cursor into the summaries
-yiwang supervision rebuild                      recompute every fact and summary row from the cases
+yiwang supervision catch-up                     fold case and review events after the cursors into the summaries
+yiwang supervision rebuild                      recompute every fact and summary row from the cases and reviews
 yiwang supervision verify                       compare the summary tables with a full recompute
 """
 
@@ -53,11 +53,11 @@ class Command(BaseCommand):
 
         started = time.monotonic()
         n = catch_up()
-        self.stdout.write(f"增量刷新：计入办件记录 {n} 条，用时 {time.monotonic() - started:.1f} 秒。")
+        self.stdout.write(f"增量刷新：计入办件与评价记录 {n} 条，用时 {time.monotonic() - started:.1f} 秒。")
 
     def _rebuild(self, options: dict[str, Any]) -> None:
         from yiwang.cases.models import Case
-        from yiwang.supervision.summary import rebuild
+        from yiwang.supervision.summary import rebuild, tidy_after_rebuild
 
         total = Case.objects.filter(submitted_on__isnull=False).count()
         done = 0
@@ -72,6 +72,7 @@ class Command(BaseCommand):
             self.stdout.flush()
 
         facts = rebuild(progress)
+        tidy_after_rebuild()
         self.stdout.write("")
         self.stdout.write(f"全量重建完成：办件 {facts} 件，用时 {time.monotonic() - started:.1f} 秒。")
 
@@ -80,7 +81,12 @@ class Command(BaseCommand):
 
         expected, stored = expected_rows(), stored_rows()
         problems = 0
-        names = {"filed": "收件汇总", "completed": "办结汇总", "duration": "办理时长汇总"}
+        names = {
+            "filed": "收件汇总",
+            "completed": "办结汇总",
+            "duration": "办理时长汇总",
+            "reviews": "好差评汇总",
+        }
         for table, name in names.items():
             want, have = expected[table], stored[table]
             differing = {k for k in set(want) | set(have) if want.get(k) != have.get(k)}
