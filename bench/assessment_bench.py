@@ -9,10 +9,14 @@
    for every province), scoring, statistics and storage. Reports seconds, items and data points (each
    rule evaluated on an item, material, case or region is one data point; the 2017 national survey
    collected ~730,000). Target: ≤ 60 s for 32 provinces and 22,152 items.
-2. Crawler: a local portal (a threaded HTTP server on 127.0.0.1 in this process) with --crawl-pages guide
-   pages linked from list pages; the crawler discovers and fetches them with politeness lifted for
-   localhost (Politeness.lifted(): no pause, 16 connections, no retries; robots.txt still read).
-   Reports pages per second. Target: ≥ 100 pages/s.
+2. Crawler: a local portal (a threaded HTTP server on 127.0.0.1 in a child process) with --crawl-pages
+   guide pages linked from list pages; the crawler discovers and fetches them with politeness lifted for
+   localhost (Politeness.lifted(): no pause, 8 connections, no retries; robots.txt still read).
+   Reports pages per second, the crawler's and the portal's CPU milliseconds per page and the load
+   average. Target: ≥ 100 pages/s. The portal sets TCP_NODELAY as production servers do (gunicorn,
+   nginx's tcp_nodelay): http.server writes headers and body in two send() calls, and with Nagle's
+   algorithm on, each keep-alive response then waits for the client's delayed ACK (~40 ms on Linux).
+   --nagle keeps that behaviour to measure a badly configured portal.
 
 Bounded and loopback only; prints a Markdown table.
 """
@@ -94,19 +98,20 @@ def bench_round(items: int, provinces: int) -> dict[str, Any]:
     name = f"bench {len(codes)} provinces {time.strftime('%Y%m%d-%H%M%S')}"
     round_ = services.create_round(name, actor=None, subject_kind="province")
     services.add_regions(round_, codes, actor=None)
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     run = services.run_round(round_, actor=None)
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu_started
     points = _data_points(run)
     Round.objects.filter(pk=round_.pk).delete()  # keep the bench database small across runs
-    return {"provinces": len(codes), "items": have, "seconds": seconds, "points": points}
+    return {"provinces": len(codes), "items": have, "seconds": seconds, "cpu": cpu, "points": points}
 
 
-def _portal(pages: int) -> ThreadingHTTPServer:
+def _portal(pages: int, *, nagle: bool = False) -> ThreadingHTTPServer:
     per_list = 50
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = not nagle
 
         def log_message(self, format: str, *args: Any) -> None:
             pass
@@ -143,14 +148,14 @@ def _portal(pages: int) -> ThreadingHTTPServer:
     return server
 
 
-def _serve_in_child(pages: int) -> tuple[Any, int]:
+def _serve_in_child(pages: int, *, nagle: bool = False) -> tuple[Any, int]:
     """The portal runs in its own process, so its threads do not share the crawler's GIL."""
     import multiprocessing
 
     ready: Any = multiprocessing.Queue()
 
     def run() -> None:
-        server = _portal(pages)
+        server = _portal(pages, nagle=nagle)
         ready.put(server.server_address[1])
         server.serve_forever()
 
@@ -159,7 +164,16 @@ def _serve_in_child(pages: int) -> tuple[Any, int]:
     return process, int(ready.get(timeout=30))
 
 
-def bench_crawler(pages: int) -> dict[str, Any]:
+def _process_cpu_seconds(pid: int) -> float | None:
+    """User + system CPU of a whole process (all its threads), from /proc; None where there is no /proc."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def bench_crawler(pages: int, *, nagle: bool = False) -> dict[str, Any]:
     import asyncio
     import logging
 
@@ -167,7 +181,7 @@ def bench_crawler(pages: int) -> dict[str, Any]:
     logging.getLogger("httpx").setLevel(logging.WARNING)
     from yiwang.assessment.crawler import CrawlState, Fetcher, Politeness, PortalCrawler
 
-    process, port = _serve_in_child(pages)
+    process, port = _serve_in_child(pages, nagle=nagle)
     base = f"http://127.0.0.1:{port}/"
     profile = {
         "item_list": {"url": "/list/0", "item_link": "a.g", "next": "a.next", "max_pages": pages // 50 + 2},
@@ -176,21 +190,32 @@ def bench_crawler(pages: int) -> dict[str, Any]:
     }
     crawler = PortalCrawler(base, profile, politeness=Politeness.lifted())
 
-    async def go() -> tuple[int, float]:
+    async def go() -> tuple[int, float, float, float | None]:
         fetcher = Fetcher(crawler.politeness)
         state = CrawlState(crawler.base, profile)
-        started = time.perf_counter()
+        portal_before = _process_cpu_seconds(process.pid)
+        started, cpu_started = time.perf_counter(), time.process_time()
         await crawler.discover(fetcher, state)
-        elapsed = time.perf_counter() - started
+        elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+        portal_after = _process_cpu_seconds(process.pid)
+        portal = (
+            portal_after - portal_before if portal_after is not None and portal_before is not None else None
+        )
         await fetcher.aclose()
-        return fetcher.requests, elapsed
+        return fetcher.requests, elapsed, cpu, portal
 
     try:
-        requests, elapsed = asyncio.run(go())
+        requests, elapsed, cpu, portal_cpu = asyncio.run(go())
     finally:
         process.terminate()
         process.join(5)
-    return {"pages": requests, "seconds": elapsed, "rate": requests / elapsed if elapsed else 0.0}
+    return {
+        "pages": requests,
+        "seconds": elapsed,
+        "rate": requests / elapsed if elapsed else 0.0,
+        "crawler_ms": 1000 * cpu / requests,
+        "portal_ms": 1000 * portal_cpu / requests if portal_cpu is not None else None,
+    }
 
 
 def main() -> None:
@@ -204,6 +229,9 @@ def main() -> None:
     parser.add_argument(
         "--crawl-pages", type=int, default=1000, help="guide pages of the local portal (≤ 20,000)"
     )
+    parser.add_argument(
+        "--nagle", action="store_true", help="portal without TCP_NODELAY (40 ms delayed-ACK stalls)"
+    )
     parser.add_argument("--skip-round", action="store_true")
     parser.add_argument("--skip-crawl", action="store_true")
     args = parser.parse_args()
@@ -216,20 +244,23 @@ def main() -> None:
             (
                 "round from platform data",
                 f"{r['provinces']} provinces, {r['items']:,} items, {r['points']:,} data points",
-                f"{r['seconds']:.1f} s",
+                f"{r['seconds']:.1f} s (CPU {r['cpu']:.1f} s)",
                 "≤ 60 s",
             )
         )
     if not args.skip_crawl:
-        c = bench_crawler(args.crawl_pages)
+        c = bench_crawler(args.crawl_pages, nagle=args.nagle)
+        portal_ms = f"{c['portal_ms']:.2f}" if c["portal_ms"] is not None else "?"
         rows.append(
             (
-                "crawler, local portal",
+                "crawler, local portal" + (" (Nagle on)" if args.nagle else ""),
                 f"{c['pages']:,} requests in {c['seconds']:.2f} s",
-                f"{c['rate']:.0f} pages/s",
+                f"{c['rate']:.0f} pages/s; CPU/page: crawler {c['crawler_ms']:.2f} ms, portal {portal_ms} ms",
                 "≥ 100 pages/s",
             )
         )
+    load = os.getloadavg() if hasattr(os, "getloadavg") else (0.0, 0.0, 0.0)
+    print(f"load average {load[0]:.2f}, {load[1]:.2f}, {load[2]:.2f} on {os.cpu_count()} CPUs")
     print("| measurement | size | result | target |")
     print("|---|---|---|---|")
     for row in rows:

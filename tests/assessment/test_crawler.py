@@ -62,6 +62,30 @@ def test_second_portal_measured_with_its_own_profile() -> None:
     assert not any(path.startswith("/private/") for path in portal.log)
 
 
+def test_discovery_fetches_each_guide_once_in_list_order_and_parses_each_page_once() -> None:
+    from yiwang.assessment.crawler import CrawlState
+
+    with serve_portal() as portal:
+        crawler = PortalCrawler(portal.url, PROFILE, politeness=FAST)
+
+        async def go() -> CrawlState:
+            fetcher = Fetcher(crawler.politeness)
+            state = CrawlState(crawler.base, PROFILE)
+            try:
+                await crawler.discover(fetcher, state)
+            finally:
+                await fetcher.aclose()
+            return state
+
+        state = run_coroutine(go())
+    assert [g.rsplit("/", 1)[-1] for g in state.guides] == ["1001.html", "1002.html", "1003.html"]
+    assert all(state.pages[g].ok for g in state.guides)
+    assert [portal.hits[f"/matter/{i}.html"] for i in ("1001", "1002", "1003")] == [1, 1, 1]
+    assert portal.hits["/list"] == 2
+    page = state.pages[state.guides[0]]
+    assert page.tree() is page.tree()  # probes share one parse of a page
+
+
 def test_robots_disallow_is_respected() -> None:
     with serve_portal() as portal:
         page, _ = _fetch(portal.url + "private/secret")

@@ -1,5 +1,5 @@
-"""Report exports: XLSX (openpyxl) and PDF (reportlab, built-in CID font STSong-Light as cases/documents.py),
-and the radar chart of the five dimensions as inline SVG (no JavaScript, no chart library).
+"""Report exports: XLSX (openpyxl) and PDF (report_pdf.py), the radar chart of the five dimensions as
+inline SVG (no JavaScript, no chart library), and the one-line evidence summary both exports print.
 """
 
 from __future__ import annotations
@@ -7,28 +7,94 @@ from __future__ import annotations
 import io
 import math
 from collections.abc import Sequence
+from typing import Any
 from xml.sax.saxutils import escape
+
+from django.utils.translation import gettext_lazy
 
 from yiwang.assessment.selectors import Report
 
+SUMMARY_SAMPLES = 3
 
-def radar_svg(values: Sequence[tuple[str, float]], *, size: int = 240, title: str = "") -> str:
-    """A radar (spider) chart of 0–100 values as an accessible SVG string."""
+
+def evidence_summary(evidence: dict[str, Any], *, limit: int = 220) -> str:
+    """A leaf's evidence in one line: the rule, the counts, then the first failing items or samples."""
+    from yiwang.assessment.templatetags.assessment import EVIDENCE_LABELS, evidence_value
+
+    parts: list[str] = []
+    rest = dict(evidence or {})
+    if rest.get("rule"):
+        parts.append(f"规则：{rest.pop('rule')}")
+    passed, failed_count, total = (
+        rest.pop("passed", None),
+        rest.pop("failed_count", None),
+        rest.pop("total", None),
+    )
+    if passed is not None and total is not None:
+        parts.append(f"通过 {passed}/{total}")
+    elif failed_count is not None and total is not None:
+        parts.append(f"未通过 {failed_count}/{total}")
+    elif total is not None:
+        parts.append(f"总数 {total}")
+    failed = rest.pop("failed", None) or []
+    samples = rest.pop("samples", None) or []
+    for key, value in rest.items():
+        if isinstance(value, (dict, list)) or value in (None, ""):
+            continue
+        parts.append(f"{EVIDENCE_LABELS.get(key, key)}：{evidence_value(value)}")
+    if failed:
+        shown = [
+            str(f.get("code") or f.get("url") or "")
+            + (f"（{f.get('name') or f.get('problem')}）" if f.get("name") or f.get("problem") else "")
+            for f in failed[:SUMMARY_SAMPLES]
+            if isinstance(f, dict)
+        ]
+        parts.append("未通过样本：" + "、".join(shown) + ("…" if len(failed) > SUMMARY_SAMPLES else ""))
+    elif samples:
+        shown = [
+            f"{f.get('name') or f.get('code') or f.get('url')} {f.get('value', '')}".strip()
+            for f in samples[:SUMMARY_SAMPLES]
+            if isinstance(f, dict)
+        ]
+        parts.append("样本：" + "、".join(shown) + ("…" if len(samples) > SUMMARY_SAMPLES else ""))
+    text = "；".join(parts)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+RADAR_REFERENCES = (
+    (gettext_lazy("本轮平均"), "#6b7280", "4 3"),
+    (gettext_lazy("本轮最高"), "#b45309", "1.5 2"),
+)
+
+
+def radar_svg(
+    values: Sequence[tuple[str, float]],
+    *,
+    size: int = 240,
+    title: str = "",
+    references: Sequence[Sequence[float]] = (),
+) -> str:
+    """A radar (spider) chart of 0–100 values as an accessible SVG string; `references` are the round's
+    average and best per axis (RADAR_REFERENCES), drawn dashed under the region's shape with a legend."""
     n = len(values)
     if n < 3:
         return ""
     centre = size / 2
     radius = size / 2 - 46
+    pad = 80  # room for the axis labels (seven characters and a score) left and right of the chart
 
     def point(index: int, value: float) -> tuple[float, float]:
         angle = -math.pi / 2 + 2 * math.pi * index / n
         r = radius * max(0.0, min(value, 100.0)) / 100
         return centre + r * math.cos(angle), centre + r * math.sin(angle)
 
-    rings = []
-    for level in (25, 50, 75, 100):
-        pts = " ".join(f"{x:.1f},{y:.1f}" for x, y in (point(i, level) for i in range(n)))
-        rings.append(f'<polygon points="{pts}" fill="none" stroke="#c9ced6" stroke-width="1"/>')
+    def points(series: Sequence[float]) -> str:
+        return " ".join(f"{x:.1f},{y:.1f}" for x, y in (point(i, v) for i, v in enumerate(series)))
+
+    rings = [
+        f'<polygon points="{points([level] * n)}" fill="none" stroke="#c9ced6" stroke-width="1"/>'
+        for level in (25, 50, 75, 100)
+    ]
     axes, labels = [], []
     for i, (name, value) in enumerate(values):
         x, y = point(i, 100)
@@ -39,15 +105,41 @@ def radar_svg(values: Sequence[tuple[str, float]], *, size: int = 240, title: st
             f'<text x="{lx:.1f}" y="{ly:.1f}" font-size="11" text-anchor="{anchor}" fill="#1f2933">'
             f"{escape(name)} {value:.1f}</text>"
         )
-    shape = " ".join(f"{x:.1f},{y:.1f}" for x, y in (point(i, v) for i, (_, v) in enumerate(values)))
+    shown = list(zip(RADAR_REFERENCES, references, strict=False))
+    lines, keys = [], []
+    key_y = size - 12  # below the lowest axis labels
+    if shown:
+        keys.append(
+            f'<rect x="{centre - 140}" y="{key_y - 5}" width="18" height="10" fill="rgba(0,82,155,0.25)" '
+            f'stroke="#00529b" stroke-width="2"/><text x="{centre - 118}" y="{key_y + 4}" font-size="11" '
+            f'fill="#1f2933">{escape(title or str(gettext_lazy("本地区")))}</text>'
+        )
+    for index, ((label, colour, dash), series) in enumerate(shown):
+        lines.append(
+            f'<polygon points="{points(series)}" fill="none" stroke="{colour}" stroke-width="1.5" '
+            f'stroke-dasharray="{dash}"/>'
+        )
+        x = centre - 40 + index * 90
+        keys.append(
+            f'<line x1="{x}" y1="{key_y}" x2="{x + 18}" y2="{key_y}" stroke="{colour}" stroke-width="2" '
+            f'stroke-dasharray="{dash}"/><text x="{x + 22}" y="{key_y + 4}" font-size="11" fill="#1f2933">'
+            f"{escape(str(label))}</text>"
+        )
     desc = "；".join(f"{name} {value:.2f}" for name, value in values)
+    for (label, _, _), series in shown:
+        desc += f"。{label}：" + "；".join(
+            f"{name} {v:.2f}" for (name, _), v in zip(values, series, strict=False)
+        )
     return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {size} {size}" width="{size}" height="{size}" '
-        f'role="img" aria-label="{escape(title or "五个一级指标得分雷达图")}：{escape(desc)}">'
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="{-pad} 0 {size + 2 * pad} {size}" '
+        f'width="{size + 2 * pad}" height="{size}" role="img" '
+        f'aria-label="{escape(title or "五个一级指标得分雷达图")}：{escape(desc)}">'
         + "".join(rings)
         + "".join(axes)
-        + f'<polygon points="{shape}" fill="rgba(0,82,155,0.25)" stroke="#00529b" stroke-width="2"/>'
+        + "".join(lines)
+        + f'<polygon points="{points([v for _, v in values])}" fill="rgba(0,82,155,0.25)" stroke="#00529b" stroke-width="2"/>'
         + "".join(labels)
+        + "".join(keys)
         + "</svg>"
     )
 
@@ -126,10 +218,12 @@ def xlsx(report: Report) -> bytes:
             ]
         )
     leaves = book.create_sheet("末级指标")
-    leaves.append(["行政区划代码", "名称", "指标", "指标名称", "来源", "原始值", "得分", "未测原因"])
+    leaves.append(
+        ["行政区划代码", "名称", "指标", "指标名称", "来源", "原始值", "得分", "未测原因", "权重", "证据摘要"]
+    )
     from yiwang.assessment.models import LeafResult
 
-    names = {node.id: node.name for node in report.tree.leaves()}
+    nodes = {node.id: node for node in report.tree.leaves()}
     for leaf in (
         LeafResult.objects.filter(result__run=report.run)
         .select_related("result")
@@ -140,11 +234,13 @@ def xlsx(report: Report) -> bytes:
                 leaf.result.region_code,
                 leaf.result.name,
                 leaf.indicator,
-                names.get(leaf.indicator, ""),
+                nodes[leaf.indicator].name if leaf.indicator in nodes else "",
                 leaf.source,
                 leaf.raw,
                 float(leaf.score) if leaf.score is not None else None,
                 leaf.reason,
+                float(nodes[leaf.indicator].weight) if leaf.indicator in nodes else None,
+                evidence_summary(leaf.evidence, limit=1000),
             ]
         )
     meta = book.create_sheet("说明")
@@ -162,81 +258,7 @@ def xlsx(report: Report) -> bytes:
 
 
 def pdf(report: Report) -> bytes:
-    from reportlab.lib import colors
-    from reportlab.lib.pagesizes import A4
-    from reportlab.lib.styles import ParagraphStyle
-    from reportlab.lib.units import mm
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+    """The PDF report with per-region radars and the leaf drill-down (report_pdf.py)."""
+    from yiwang.assessment.report_pdf import build
 
-    font = "STSong-Light"
-    if font not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(UnicodeCIDFont(font))
-    body = ParagraphStyle("body", fontName=font, fontSize=10.5, leading=16, wordWrap="CJK")
-    heading = ParagraphStyle("heading", parent=body, fontSize=16, leading=22, spaceAfter=6)
-    sub = ParagraphStyle("sub", parent=body, fontSize=12.5, leading=18, spaceBefore=8, spaceAfter=4)
-    out = io.BytesIO()
-    doc = SimpleDocTemplate(
-        out,
-        pagesize=A4,
-        leftMargin=18 * mm,
-        rightMargin=18 * mm,
-        title=f"{report.round.name} 评估报告",
-        author="一网 能力评估",
-    )
-    story: list[object] = [Paragraph(escape(f"{report.round.name} 网上政务服务能力评估报告"), heading)]
-    if report.round.is_sample:
-        story.append(Paragraph("【示例数据】本报告数据仅供演示，不是官方评估结果。", body))
-    story.append(
-        Paragraph(
-            escape(
-                f"指标体系：{report.tree.name} v{report.tree.version}；运行 #{report.run.number}；输入摘要 {report.run.inputs_digest[:16]}…"
-            ),
-            body,
-        )
-    )
-    story.append(Paragraph("总体情况", sub))
-    story.extend(Paragraph(escape(p), body) for p in report.narrative)
-    style = TableStyle([
-        ("FONT", (0, 0), (-1, -1), font, 9),
-        ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
-        ("BACKGROUND", (0, 0), (-1, 0), colors.Color(0.9, 0.93, 0.97)),
-    ])  # fmt: skip
-    story.append(Paragraph("排名", sub))
-    rows = [["排名", "代码", "名称", "指数", "等级", *[d.id for d in report.dimensions]]]
-    for r in report.results:
-        rows.append(
-            [
-                str(r.rank),
-                r.region_code,
-                r.name,
-                str(r.total),
-                r.grade,
-                *[
-                    f"{float(r.nodes[d.id]):.2f}" if r.nodes.get(d.id) is not None else "—"
-                    for d in report.dimensions
-                ],
-            ]
-        )
-    story.append(Table(rows, repeatRows=1, style=style))
-    story.append(Paragraph("等级分布", sub))
-    grade_rows = [["等级", "数量", "占比(%)"]] + [
-        [name, str(e["count"]), str(e["share"])] for name, e in report.stats["grades"].items()
-    ]
-    story.append(Table(grade_rows, style=style))
-    story.append(Paragraph("各级指标平均得分", sub))
-    ind_rows = [["指标", "名称", "平均得分", "超过平均"]]
-    for entry in report.stats["indicators"].values():
-        ind_rows.append(
-            [
-                entry["id"],
-                entry["name"],
-                str(entry["mean"]),
-                f"{entry['above_mean']['count']}（{entry['above_mean']['share']}%）",
-            ]
-        )
-    story.append(Table(ind_rows, repeatRows=1, style=style))
-    story.append(Spacer(1, 6 * mm))
-    doc.build(story)
-    return out.getvalue()
+    return build(report)

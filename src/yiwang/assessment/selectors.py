@@ -51,6 +51,18 @@ class Report:
     def radar_values(self, result: SubjectResult) -> list[tuple[str, float]]:
         return [(node.name, float(result.nodes.get(node.id) or 0)) for node in self.dimensions]
 
+    def dimension_means(self) -> list[float]:
+        """The round's mean score of each dimension (the radars' 本轮平均 line)."""
+        indicators = self.stats.get("indicators") or {}
+        return [float((indicators.get(node.id) or {}).get("mean") or 0) for node in self.dimensions]
+
+    def dimension_best(self) -> list[float]:
+        """The best region's score of each dimension (the radars' 本轮最高 line)."""
+        return [
+            max((float(r.nodes.get(node.id) or 0) for r in self.results), default=0.0)
+            for node in self.dimensions
+        ]
+
 
 def subject_dicts(results: list[SubjectResult]) -> list[dict[str, Any]]:
     return [

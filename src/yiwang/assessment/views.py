@@ -280,7 +280,10 @@ def report(request: HttpRequest, round_id: int) -> HttpResponse:
     round_ = _round_for(request, round_id)
     run = _run_for(request, round_)
     rep = selectors.report(run)
-    radars = [(r, exports.radar_svg(rep.radar_values(r), title=r.name)) for r in rep.results]
+    references = (rep.dimension_means(), rep.dimension_best())
+    radars = [
+        (r, exports.radar_svg(rep.radar_values(r), title=r.name, references=references)) for r in rep.results
+    ]
     change = rep.stats.get("change") or {}
     rows = [(r, (change.get("regions") or {}).get(r.region_code)) for r in rep.results]
     return render(
@@ -303,7 +306,8 @@ def region_report(request: HttpRequest, round_id: int, region: str) -> HttpRespo
     result = selectors.subject_result(run, region)
     if result is None:
         raise Http404(_("这个地区不在本轮评估中。"))
-    rep_tree = selectors.report(run).tree
+    rep = selectors.report(run)
+    rep_tree = rep.tree
     leaves = {leaf.indicator: leaf for leaf in selectors.leaf_results(result)}
     sections = []
     for dim in rep_tree.level(1):
@@ -318,7 +322,9 @@ def region_report(request: HttpRequest, round_id: int, region: str) -> HttpRespo
             )
         sections.append({"node": dim, "score": result.nodes.get(dim.id), "groups": groups})
     radar = exports.radar_svg(
-        [(d.name, float(result.nodes.get(d.id) or 0)) for d in rep_tree.level(1)], title=result.name
+        rep.radar_values(result),
+        title=result.name,
+        references=(rep.dimension_means(), rep.dimension_best()),
     )
     return render(
         request,
