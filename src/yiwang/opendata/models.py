@@ -1,16 +1,18 @@
 """Open datasets (政务数据开放) in CKAN's shape: datasets with resources, published by organisations,
 grouped by theme (CKAN "groups"), tagged, licensed.
 
-Search and facets read one narrow table, `DatasetTerm` (dataset, field, value): the words of the text
-(field "text", and "title" for the title's words, used for ranking), and one row per facet value
-(organization, groups, tags, res_format, license_id, frequency). Filtering by `fq` and counting facets
-are then index range scans on (field, value, dataset) that behave the same on SQLite and PostgreSQL, so
-package_search needs no Solr (docs/apps/opendata.md).
+Search reads two narrow tables. `DatasetTerm` (dataset, field, value): the words of the text (field
+"text", and "title" for the title's words, used for ranking), and one row per filter value
+(organization, groups, tags, res_format, license_id, frequency, …); matching by q and fq is index range
+scans on (field, value, dataset). `DatasetSearchRow`: per published dataset its sort keys and facet
+values, for ordering pages and counting facets without touching the wide dataset rows. Both behave the
+same on SQLite and PostgreSQL, so package_search needs no Solr (docs/apps/opendata.md).
 """
 
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -166,6 +168,61 @@ class DatasetTerm(models.Model):
 
     def __str__(self) -> str:
         return f"{self.field}:{self.value}"
+
+
+class FacetValue(models.Model):
+    """A facet value (organization, groups, tags, …) and its code: the character that stands for it in
+    `DatasetSearchRow.facets` (opendata.facets). Codes are never reused or changed."""
+
+    field = models.CharField(max_length=16)
+    value = models.CharField(max_length=100)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["field", "value"], name="opendata_facet_value_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.field}:{self.value}"
+
+
+class RowidOneToOneField(models.OneToOneField):
+    """A one-to-one primary key that SQLite stores as the table's rowid ("integer primary key"), not as
+    a "bigint" column with an index of its own beside the rowid: looking a row up by dataset id is then
+    one B-tree search instead of two, which halves joining a large match to its rows."""
+
+    def db_type(self, connection: Any) -> str | None:
+        if connection.vendor == "sqlite":
+            return "integer"
+        return super().db_type(connection)
+
+
+class DatasetSearchRow(models.Model):
+    """One compact row per published dataset: its sort keys and the codes of its facet values.
+
+    Ordering and facet counting read this narrow table instead of the wide dataset rows (whose stored
+    JSON document makes them kilobytes each): a page of a large match walks an index of the sort key,
+    and facets are counted from a few characters per matching dataset (opendata.search).
+    """
+
+    dataset = RowidOneToOneField(
+        Dataset, on_delete=models.CASCADE, primary_key=True, related_name="search_row"
+    )
+    modified_at = models.DateTimeField()
+    created_at = models.DateTimeField()
+    name = models.CharField(max_length=100)
+    title = models.CharField(max_length=200)
+    # One character per facet value of the dataset: the FacetValue's code (opendata.facets.code_char).
+    facets = models.TextField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["modified_at", "dataset"], name="opendata_row_modified"),
+            models.Index(fields=["created_at", "dataset"], name="opendata_row_created"),
+            models.Index(fields=["name", "dataset"], name="opendata_row_name"),
+            models.Index(fields=["title", "dataset"], name="opendata_row_title"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class ApiKey(models.Model):

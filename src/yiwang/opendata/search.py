@@ -12,9 +12,11 @@ Anything else is refused with a Search Query Error that says what was not unders
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,7 +24,8 @@ from django.core.cache import cache
 from django.db import connection
 from django.utils.translation import gettext as _
 
-from yiwang.opendata.models import Dataset, DatasetStatus, DatasetTerm
+from yiwang.opendata import facets
+from yiwang.opendata.models import Dataset, DatasetSearchRow, DatasetTerm
 
 FILTER_FIELDS = (
     "organization",
@@ -230,13 +233,20 @@ def parse_request(params: dict[str, Any]) -> SearchRequest:
 #
 # The matching set is a SQL set expression over the term index: one `SELECT dataset_id … WHERE field = ?
 # AND value IN (…)` per word or filter, joined with INTERSECT (and EXCEPT for negations). Every branch is
-# a range of the covering index (field, value, dataset), on SQLite and PostgreSQL alike. Counting,
-# facets and the page then read that set; when it is small against the whole, they walk from it to the
-# rows by key, and when it is large, they scan the ordered index and test membership, stopping at LIMIT.
+# a range of the covering index (field, value, dataset), on SQLite and PostgreSQL alike.
+#
+# Ordering and facets then read the narrow search rows (one per published dataset: sort keys and facet
+# values), never the wide dataset rows. A page either joins the match to its rows and sorts them, or
+# walks the sort key's index testing membership until LIMIT — whichever reads fewer rows. Relevance
+# order (score) reads the title matches and then the rest, each in the next sort key's order; a set
+# expression (two or more words or filters) is counted by the page query itself. Facets are tallied from the matching rows' facet codes (opendata.facets) — or, when more than
+# half of the datasets match, from the rows that do not, subtracted from the cached totals — and kept
+# in the cache under the catalogue's generation, so identical searches count once per change.
 
 TERMS = DatasetTerm._meta.db_table
 DATASETS = Dataset._meta.db_table
-SMALL_SHARE = 0.2  # below this share of all datasets, drive joins from the matching set
+ROWS = DatasetSearchRow._meta.db_table
+FACET_CACHE_SECONDS = 3600
 
 
 def _branch(field_name: str, values: list[str]) -> tuple[str, list[Any]]:
@@ -259,8 +269,7 @@ def match_sql(request: SearchRequest) -> tuple[str, list[Any]] | None:
             parts.append(sql if not parts else f"INTERSECT {sql}")
             params += branch_params
     else:
-        parts.append(f"SELECT id AS dataset_id FROM {DATASETS} WHERE status = %s")
-        params.append(DatasetStatus.PUBLISHED)
+        parts.append(f"SELECT dataset_id FROM {ROWS}")
     for field_name, values in negative:
         sql, branch_params = _branch(field_name, values)
         parts.append(f"EXCEPT {sql}")
@@ -275,7 +284,12 @@ def _fetch(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
 
 
 def published_total() -> int:
-    return Dataset.objects.filter(status=DatasetStatus.PUBLISHED).count()
+    key = f"opendata:total:{generation()}"
+    total = cache.get(key)
+    if total is None:
+        total = int(_fetch(f"SELECT COUNT(*) FROM {ROWS}", [])[0][0])
+        cache.set(key, total, timeout=FACET_CACHE_SECONDS)
+    return int(total)
 
 
 def count_matching(match: tuple[str, list[Any]] | None) -> int:
@@ -285,49 +299,71 @@ def count_matching(match: tuple[str, list[Any]] | None) -> int:
     return int(_fetch(f"SELECT COUNT(*) FROM ({sql}) AS m", params)[0][0])
 
 
-def _facet_rows(
-    match: tuple[str, list[Any]] | None, fields: list[str], *, small: bool
-) -> list[tuple[Any, ...]]:
-    marks = ", ".join(["%s"] * len(fields))
-    group = "GROUP BY t.field, t.value"
-    if match is None:  # terms exist only for published datasets: count them directly
-        return _fetch(
-            f"SELECT t.field, t.value, COUNT(*) FROM {TERMS} t WHERE t.field IN ({marks}) {group}", fields
-        )
-    inner, params = match
-    if small:
-        sql = (
-            f"SELECT t.field, t.value, COUNT(*) FROM ({inner}) AS m JOIN {TERMS} t "
-            f"ON t.dataset_id = m.dataset_id AND t.field IN ({marks}) {group}"
-        )
-        return _fetch(sql, [*params, *fields])
-    sql = f"SELECT t.field, t.value, COUNT(*) FROM {TERMS} t WHERE t.field IN ({marks}) AND t.dataset_id IN ({inner}) {group}"
-    return _fetch(sql, [*fields, *params])
+def _tally(rows_sql: str, params: list[Any]) -> Counter[str]:
+    """How often each facet code occurs in the search rows `rows_sql` selects (alias s): the database
+    concatenates their codes into one string, and Counter tallies its characters."""
+    concat = "string_agg(s.facets, '')" if connection.vendor == "postgresql" else "group_concat(s.facets, '')"
+    joined = _fetch(f"SELECT {concat} {rows_sql}", params)[0][0]
+    return Counter(joined or "")
+
+
+def _all_facet_codes() -> dict[str, int]:
+    key = f"opendata:facets:{generation()}:*"
+    counts = cache.get(key)
+    if counts is None:
+        counts = dict(_tally(f"FROM {ROWS} s", []))
+        cache.set(key, counts, timeout=FACET_CACHE_SECONDS)
+    return dict(counts)
+
+
+def _facet_values(
+    match: tuple[str, list[Any]] | None, *, count: int, total: int
+) -> dict[tuple[str, str], int]:
+    """{(field, value): count} over the matching datasets, for all facet fields at once."""
+    if match is None:
+        key = f"opendata:facets:{generation()}:*:values"
+    else:
+        inner, params = match
+        digest = hashlib.sha256(json.dumps([inner, params], ensure_ascii=False, default=str).encode())
+        key = f"opendata:facets:{generation()}:{digest.hexdigest()}"
+    values = cache.get(key)
+    if values is not None:
+        return dict(values)
+    if match is None:
+        codes = _all_facet_codes()
+    elif count * 2 > total:
+        # Most datasets match: tally the few that do not and subtract them from the cached totals.
+        rest = _tally(f"FROM {ROWS} s WHERE s.dataset_id NOT IN ({inner})", params)
+        codes = {char: n - rest[char] for char, n in _all_facet_codes().items() if n > rest[char]}
+    else:
+        codes = _tally(f"FROM ({inner}) AS m JOIN {ROWS} s ON s.dataset_id = m.dataset_id", params)
+    names = facets.decode(codes)
+    values = {names[char]: n for char, n in codes.items() if char in names}
+    cache.set(key, values, timeout=FACET_CACHE_SECONDS)
+    return values
 
 
 def facet_counts(
-    match: tuple[str, list[Any]] | None, fields: list[str], *, limit: int, mincount: int, small: bool
+    match: tuple[str, list[Any]] | None,
+    fields: list[str],
+    *,
+    limit: int,
+    mincount: int,
+    count: int,
+    total: int,
 ) -> dict[str, list[tuple[str, int]]]:
-    """{field: [(value, count)]}, most frequent first, for all requested fields in one query.
+    """{field: [(value, count)]}, most frequent first, at most `limit` values a field (-1: all).
 
-    Unnarrowed facets (the portal's front page, `q=*:*`) are the same for everybody until a dataset is
-    published, changed or withdrawn, so they are cached under the index generation.
+    Counted for every facet field at once, so searches that differ only in facet.field share the work;
+    cached under the index generation, which every publish, change or withdrawal bumps.
     """
     if not fields:
         return {}
-    key = None
-    if match is None:
-        key = f"opendata:facets:{generation()}:{','.join(sorted(fields))}"
-        rows = cache.get(key)
-        if rows is None:
-            rows = _facet_rows(None, fields, small=False)
-            cache.set(key, rows, timeout=3600)
-    else:
-        rows = _facet_rows(match, fields, small=small)
     grouped: dict[str, list[tuple[str, int]]] = {name: [] for name in fields}
-    for field_name, value, count in rows:
-        if count >= max(mincount, 1):
-            grouped[field_name].append((value, int(count)))
+    if count:
+        for (name, value), n in _facet_values(match, count=count, total=total).items():
+            if name in grouped and n >= max(mincount, 1):
+                grouped[name].append((value, n))
     for counts in grouped.values():
         counts.sort(key=lambda pair: (-pair[1], pair[0]))
         if limit >= 0:
@@ -355,39 +391,111 @@ def bump_generation() -> None:
 ORDER_COLUMNS = {"modified_at": "modified_at", "created_at": "created_at", "name": "name", "title": "title"}
 
 
-def page_ids(request: SearchRequest, match: tuple[str, list[Any]] | None, *, small: bool) -> list[int]:
-    """The ids of one page, in the requested order (score: every word in the title ranks first)."""
+def _order_by(request: SearchRequest, *, score: bool) -> str:
+    """ORDER BY of the requested sort (score only when `score`); ties by id in the last key's direction,
+    so that an index on (key, dataset) serves the whole ORDER BY."""
     order: list[str] = []
-    params: list[Any] = []
-    select_params: list[Any] = []
-    score = ""
-    if request.words and any(name == "score" for name, _desc in request.sort):
-        title = " INTERSECT ".join(_branch("title", [word])[0] for word in request.words)
-        for word in request.words:
-            select_params += ["title", word]
-        score = f", CASE WHEN d.id IN ({title}) THEN 1 ELSE 0 END AS score"
+    last_descending = True
     for name, descending in request.sort:
         if name == "score":
             if score:
                 order.append("score DESC" if descending else "score")
             continue
-        column = ORDER_COLUMNS[name]
-        order.append(f"d.{column} {'DESC' if descending else 'ASC'}")
-    order.append("d.id DESC")
-    if match is None:
-        source, where = f"{DATASETS} d", "d.status = %s"
-        params.append(DatasetStatus.PUBLISHED)
+        order.append(f"s.{ORDER_COLUMNS[name]} {'DESC' if descending else 'ASC'}")
+        last_descending = descending
+    order.append(f"s.dataset_id {'DESC' if last_descending else 'ASC'}")
+    return ", ".join(order)
+
+
+def _ordered(
+    ids_sql: str, params: list[Any], *, size: int, total: int, order: str, limit: int, offset: int
+) -> list[int]:
+    """`limit` ids from `offset` of a set of `size` datasets, in `order` (without score).
+
+    Either walk the sort key's index and test each row's membership (about (offset + limit) × total /
+    size rows to read), or join the set to its rows and sort them (size rows): whichever reads less.
+    The unary plus keeps SQLite from driving the walk by the id list instead of the index.
+    """
+    if size <= 0 or limit <= 0 or offset >= size:
+        return []
+    if (offset + limit) * total <= size * size:
+        source = f"{ROWS} s WHERE +s.dataset_id IN ({ids_sql})"
     else:
-        inner, inner_params = match
-        if small:
-            source = f"({inner}) AS m JOIN {DATASETS} d ON d.id = m.dataset_id"
-            where = "1 = 1"
-        else:
-            source, where = f"{DATASETS} d", f"d.status = %s AND d.id IN ({inner})"
-            params.append(DatasetStatus.PUBLISHED)
-        params = inner_params + params if small else params + inner_params
-    sql = f"SELECT d.id{score} FROM {source} WHERE {where} ORDER BY {', '.join(order)} LIMIT %s OFFSET %s"
-    return [row[0] for row in _fetch(sql, [*select_params, *params, request.rows, request.start])]
+        source = f"({ids_sql}) AS m JOIN {ROWS} s ON s.dataset_id = m.dataset_id"
+    sql = f"SELECT s.dataset_id FROM {source} ORDER BY {order} LIMIT %s OFFSET %s"
+    return [row[0] for row in _fetch(sql, [*params, limit, offset])]
+
+
+def _scored_page(
+    request: SearchRequest, match: tuple[str, list[Any]], *, count: int, total: int, descending: bool
+) -> list[int]:
+    """Score first: the matches with every word in their title, then the others, each part in the
+    remaining sort order — two ordered reads instead of scoring and sorting every match."""
+    inner, params = match
+    title_sql = " INTERSECT ".join(_branch("title", [word])[0] for word in request.words)
+    title_params = [value for word in request.words for value in ("title", word)]
+    if request.filters:  # title words are text words, so without filters the title set lies inside the match
+        title_sql, title_params = f"{title_sql} INTERSECT {inner}", [*title_params, *params]
+    in_title = int(_fetch(f"SELECT COUNT(*) FROM ({title_sql}) AS t", title_params)[0][0])
+    rest_sql, rest_params = f"{inner} EXCEPT {title_sql}", [*params, *title_params]
+    parts = [(title_sql, title_params, in_title), (rest_sql, rest_params, count - in_title)]
+    if not descending:
+        parts.reverse()
+    order = _order_by(request, score=False)
+    ids: list[int] = []
+    offset, limit = request.start, request.rows
+    for sql, sql_params, size in parts:
+        ids += _ordered(sql, sql_params, size=size, total=total, order=order, limit=limit, offset=offset)
+        limit = request.rows - len(ids)
+        offset = max(0, offset - size)
+        if limit <= 0:
+            break
+    return ids
+
+
+def page_ids(
+    request: SearchRequest,
+    match: tuple[str, list[Any]] | None,
+    *,
+    count: int | None,
+    total: int,
+) -> tuple[list[int], int | None]:
+    """The ids of one page, in the requested order (score: every word in the title ranks first).
+
+    count None (a set expression not counted yet): the page query counts the matches too, with a window
+    count over the same evaluation, and returns that count when the page is not empty.
+    """
+    first = request.sort[0] if request.sort else ("", False)
+    if match is None:
+        order = _order_by(request, score=False)
+        sql = f"SELECT s.dataset_id FROM {ROWS} s ORDER BY {order} LIMIT %s OFFSET %s"
+        return [row[0] for row in _fetch(sql, [request.rows, request.start])], None
+    inner, params = match
+    if count is not None and request.words and first[0] == "score":
+        return _scored_page(request, match, count=count, total=total, descending=first[1]), None
+    if count is not None and not (request.words and any(name == "score" for name, _d in request.sort)):
+        order = _order_by(request, score=False)
+        ids = _ordered(
+            inner, params, size=count, total=total, order=order, limit=request.rows, offset=request.start
+        )
+        return ids, None
+    select_params: list[Any] = []
+    score = ""
+    if request.words and any(name == "score" for name, _desc in request.sort):
+        title = " INTERSECT ".join(_branch("title", [word])[0] for word in request.words)
+        select_params = [value for word in request.words for value in ("title", word)]
+        score = f", CASE WHEN s.dataset_id IN ({title}) THEN 1 ELSE 0 END AS score"
+    counted = ", COUNT(*) OVER () AS total" if count is None else ""
+    source = f"({inner}) AS m JOIN {ROWS} s ON s.dataset_id = m.dataset_id"
+    order = _order_by(request, score=bool(score))
+    sql = f"SELECT s.dataset_id{score}{counted} FROM {source} ORDER BY {order} LIMIT %s OFFSET %s"
+    rows = _fetch(sql, [*select_params, *params, request.rows, request.start])
+    return [row[0] for row in rows], (int(rows[0][-1]) if count is None and rows else None)
+
+
+def _compound(request: SearchRequest) -> bool:
+    """More than one index range (an INTERSECT or EXCEPT): evaluating the match is the costly part."""
+    return len(request.words) + len(request.filters) > 1 or any(item.negate for item in request.filters)
 
 
 @dataclass
@@ -402,20 +510,33 @@ class SearchResult:
 def search(request: SearchRequest, *, documents: bool = False) -> SearchResult:
     """Count, one page (dataset objects, or their stored JSON documents) and the facets."""
     match = match_sql(request)
-    count = count_matching(match)
-    small = match is not None and count < SMALL_SHARE * max(published_total(), 1)
+    total = published_total()
+    ids: list[int] = []
+    count: int | None = None
+    if match is not None and request.rows and _compound(request):
+        # A set expression: count it in the page query (a window count) instead of evaluating it twice.
+        ids, count = page_ids(request, match, count=None, total=total)
+    if count is None:
+        count = count_matching(match)
+        if request.rows and request.start < count:
+            ids, _count = page_ids(request, match, count=count, total=total)
     page: list[Dataset] = []
     stored: list[str] = []
-    if request.rows and request.start < count:
-        ids = page_ids(request, match, small=small)
+    if ids:
         if documents:
-            by_id = dict(Dataset.objects.filter(pk__in=ids).values_list("pk", "document"))
+            marks = ", ".join(["%s"] * len(ids))
+            by_id = dict(_fetch(f"SELECT id, document FROM {DATASETS} WHERE id IN ({marks})", ids))
             stored = [by_id[pk] for pk in ids if pk in by_id]
         else:
             rows = Dataset.objects.filter(pk__in=ids).select_related("organisation", "spatial")
             by_pk = {d.pk: d for d in rows.prefetch_related("themes", "resources")}
             page = [by_pk[pk] for pk in ids if pk in by_pk]
     facets = facet_counts(
-        match, request.facet_fields, limit=request.facet_limit, mincount=request.facet_mincount, small=small
+        match,
+        request.facet_fields,
+        limit=request.facet_limit,
+        mincount=request.facet_mincount,
+        count=count,
+        total=total,
     )
     return SearchResult(count, page, facets, request.sort_text, stored)

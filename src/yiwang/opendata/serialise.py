@@ -178,4 +178,5 @@ def package_json(dataset: Dataset, base: str) -> RawJSON:
 
 
 def documents_with_base(documents: list[str], base: str) -> str:
-    return "[" + ",".join(_with_base(document, base) for document in documents) + "]"
+    # One replacement over the joined text instead of one per document (rows=1000).
+    return _with_base("[" + ",".join(documents) + "]", base)
