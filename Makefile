@@ -19,9 +19,13 @@ $(STAMP): $(BIN)/python pyproject.toml
 venv: $(STAMP)
 
 ## make demo: the platform with realistic demo data on SQLite at http://127.0.0.1:$(PORT)
+# The demo deployment is Zhejiang's provincial node of the national network (federation demo data).
+DEMO_NODE := YIWANG_NODE_CODE=330000 YIWANG_NODE_NAME=浙江省政务服务平台 YIWANG_NODE_ROLE=node
+
 demo: $(STAMP)
 	$(BIN)/yiwang migrate --noinput
-	$(BIN)/yiwang demo load
+	$(DEMO_NODE) $(BIN)/yiwang demo load
+	$(DEMO_NODE) \
 	YIWANG_POPULATION_REGISTRY=yiwang.exchange.registries.ExchangePopulationRegistry \
 	YIWANG_LEGAL_ENTITY_REGISTRY=yiwang.exchange.registries.ExchangeLegalEntityRegistry \
 	$(BIN)/yiwang serve --port $(PORT)

@@ -185,6 +185,13 @@ class Node:
                 self.process.wait(timeout=10)
         self.process = None
 
+    def cpu_seconds(self) -> float:
+        """CPU time the server process has used so far (user + system), from /proc (Linux)."""
+        if self.process is None:
+            return 0.0
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def get(self, path: str, **kwargs: Any) -> httpx.Response:
         return httpx.get(self.url + path, timeout=30, **kwargs)
 

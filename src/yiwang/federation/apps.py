@@ -10,8 +10,10 @@ class FederationConfig(AppConfig):
 
     def ready(self) -> None:
         from yiwang.core import events
-        from yiwang.federation import catalogue
+        from yiwang.federation import catalogue, search_index
 
+        # The hub's portal search ranks the regions' items with its own (no-op where none were pushed).
+        search_index.register()
         events.subscribe("catalog.published", catalogue.on_published)
         events.subscribe("catalog.withdrawn", catalogue.on_withdrawn)
 

@@ -117,6 +117,9 @@ class RemoteImplementation(models.Model):
     item_type = models.CharField(_("事项类型"), max_length=2)
     online_depth = models.PositiveSmallIntegerField(_("网办深度"), null=True, blank=True)
     version = models.PositiveIntegerField(_("版本号"))
+    popularity = models.PositiveIntegerField(
+        _("热度"), default=0, help_text=_("节点上的热度，全国搜索据此与本平台事项一起排序。")
+    )
     published_at = models.CharField(_("发布时间"), max_length=32, blank=True)
     document = models.JSONField(_("办事指南"))
     withdrawn = models.BooleanField(_("已撤销"), default=False)

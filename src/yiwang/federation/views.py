@@ -13,7 +13,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from yiwang.accounts import permissions
-from yiwang.federation import identity, inbox, outbox
+from yiwang.federation import identity, inbox, outbox, search_index
 from yiwang.federation.models import OutboxMessage, OutboxStatus, Peer, RemoteImplementation
 
 SIGNATURE_HEADERS = ("X-Yiwang-Node", "X-Yiwang-Timestamp", "X-Yiwang-Signature")
@@ -120,5 +120,8 @@ def claims(request: HttpRequest) -> HttpResponse:
 
 
 def hub_item(request: HttpRequest, code: str) -> HttpResponse:
+    """On the hub: one region's item (the portal search links here), with a link to its guide at the node."""
     item = get_object_or_404(RemoteImplementation, implementation_code=code, withdrawn=False)
-    return render(request, "federation/item.html", {"item": item, "doc": item.document})
+    portal = search_index.portal_items([search_index.document_id(item.pk)])
+    entry = portal.get(search_index.document_id(item.pk))
+    return render(request, "federation/item.html", {"item": item, "doc": item.document, "portal": entry})

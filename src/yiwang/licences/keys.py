@@ -58,7 +58,12 @@ def _create(organisation: Organisation, reason: str) -> SigningKey:
 @transaction.atomic
 def ensure_key(organisation: Organisation, *, actor: Any = None) -> SigningKey:
     """The organisation's active key, generated on first use."""
-    Organisation.objects.select_for_update().get(pk=organisation.pk)  # one generator at a time
+    key = active_key(organisation)
+    if key is not None:  # the usual case: no lock at all
+        return key
+    # One generator at a time. NO KEY UPDATE, not UPDATE: the foreign-key checks of every case, licence and
+    # membership row inserted for this organisation meanwhile take KEY SHARE, which only FOR UPDATE blocks.
+    Organisation.objects.select_for_update(no_key=True).get(pk=organisation.pk)
     key = active_key(organisation)
     if key is not None:
         return key
@@ -82,7 +87,7 @@ def rotate(organisation: Organisation, *, actor: Any, reason: str) -> SigningKey
         _require_admin(actor, organisation)
     if not reason.strip():
         raise LicenceError(_("更换签名密钥须说明原因（如定期轮换、私钥疑似泄露）。"))
-    Organisation.objects.select_for_update().get(pk=organisation.pk)
+    Organisation.objects.select_for_update(no_key=True).get(pk=organisation.pk)
     old = active_key(organisation)
     now = timezone.now()
     if old is not None:
