@@ -121,14 +121,20 @@ TEMPLATES = [
 # --- Database -------------------------------------------------------------------------------------
 _database_url = os.environ.get("DATABASE_URL", "").strip()
 if _database_url:
-    # Health checks cost one extra round trip per request (docs/benchmarks.md); YIWANG_DB_HEALTH_CHECKS=0
-    # trades them for one failed request after a database restart.
+    # Health checks catch a connection the server closed (restart, failover) before a request uses it;
+    # on a sound connection they cost a socket poll, not a round trip (see the backend below).
     DATABASES = {
         "default": dj_database_url.parse(
-            _database_url, conn_max_age=60, conn_health_checks=_env_bool("YIWANG_DB_HEALTH_CHECKS", True)
+            _database_url,
+            conn_max_age=int(os.environ.get("YIWANG_DB_CONN_MAX_AGE", "600")),
+            conn_health_checks=_env_bool("YIWANG_DB_HEALTH_CHECKS", True),
         )
     }
-    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and _env_bool(
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # Django's backend with a health check that polls the socket instead of sending SELECT 1 on a
+        # sound connection (yiwang/core/dbbackends/postgresql/base.py).
+        DATABASES["default"]["ENGINE"] = "yiwang.core.dbbackends.postgresql"
+    if DATABASES["default"]["ENGINE"] == "yiwang.core.dbbackends.postgresql" and _env_bool(
         "YIWANG_DB_PREPARED_STATEMENTS", False
     ):
         # Opt-in (docs/benchmarks.md, "Prepared statements"): server-side binding lets psycopg prepare a

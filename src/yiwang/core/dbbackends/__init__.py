@@ -1,0 +1,1 @@
+"""Database backends: Django's own, with the changes Yiwang's deployments need (see each module)."""
