@@ -214,7 +214,7 @@ def start_server(
     worker_class: str,
     threads: int,
     extra_env: dict[str, str] | None = None,
-    timeout: float = 90.0,
+    timeout: float = 240.0,  # a loaded 2-core machine can take minutes to import and check
 ) -> Server:
     port = free_port()
     log = target.data_dir / "server.log"

@@ -16,7 +16,7 @@ from typing import Any
 
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Prefetch, Q, QuerySet, TextField
+from django.db.models import Func, Prefetch, Q, QuerySet, TextField
 from django.db.models.functions import Cast
 
 from yiwang.catalog import codes
@@ -343,6 +343,30 @@ def _filtered(filters: ListFilters) -> QuerySet[Implementation]:
     return queryset
 
 
+class IsoUtcText(Func):
+    """A timestamp as the API writes it (ISO 8601 in UTC, `isoformat()` style), made by PostgreSQL.
+
+    Loading an aware datetime through psycopg and Django's time-zone loader and formatting it again cost
+    a fifth of a list request's CPU; the database writes the text for free. Elsewhere (SQLite stores text
+    already) the column passes through and `_iso_utc` formats it.
+    """
+
+    output_field = TextField()
+
+    def as_sql(self, compiler: Any, connection: Any, *args: Any, **extra: Any) -> Any:
+        return compiler.compile(self.source_expressions[0])
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        column, params = compiler.compile(self.source_expressions[0])
+        utc = f"({column} AT TIME ZONE 'UTC')"
+        micros = f"to_char({utc}, 'US')"
+        sql = (
+            f"(to_char({utc}, 'YYYY-MM-DD\"T\"HH24:MI:SS') "
+            f"|| CASE WHEN {micros} = '000000' THEN '' ELSE '.' || {micros} END || 'Z')"
+        )
+        return sql, (*params, *params, *params)
+
+
 _LIST_COLUMNS = (
     "implementation_code",
     "name",
@@ -353,7 +377,7 @@ _LIST_COLUMNS = (
     "region__name",
     "online_depth",
     "published_version__version",
-    "published_at",
+    "published_at_text",
 )
 
 
@@ -424,6 +448,8 @@ def _iso_utc(value: Any) -> str | None:
     if value is None:
         return None
     if isinstance(value, str):
+        if value.endswith("Z"):  # written by the database already (IsoUtcText)
+            return value
         value = dt.datetime.fromisoformat(value)
     if value.tzinfo is not None and value.utcoffset():
         value = value.astimezone(dt.UTC)
@@ -436,6 +462,7 @@ def published_rows(filters: ListFilters, *, offset: int, limit: int) -> list[dic
         ("list", filters, _region_key(filters), offset, limit),
         lambda: (
             _page_queryset(filters, offset=offset, limit=limit)
+            .annotate(published_at_text=IsoUtcText("published_at"))
             .order_by("implementation_code")
             .values_list(*_LIST_COLUMNS)
         ),
