@@ -15,6 +15,7 @@ import secrets
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -136,6 +137,15 @@ class Node:
 
     def card(self) -> str:
         return self.run("federation", "card")
+
+    def delivered_count(self, kind: str) -> int:
+        """Delivered outbox messages of a kind, read straight from the node's database (no process start)."""
+        with sqlite3.connect(f"file:{self.data_dir / 'yiwang.sqlite3'}?mode=ro", uri=True, timeout=30) as db:
+            row = db.execute(
+                "SELECT count(*) FROM federation_outboxmessage WHERE kind = ? AND status = 'delivered'",
+                [kind],
+            ).fetchone()
+        return int(row[0])
 
     def outbox_counts(self) -> dict[str, int]:
         counts: dict[str, int] = self.shell(

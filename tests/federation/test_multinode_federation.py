@@ -414,6 +414,7 @@ def step_a_node_stopped_mid_delivery_loses_nothing_and_applies_nothing_twice(nod
         """,
         BATCH=batch,
     )
+    delivered_before = zj.delivered_count("catalog.upsert")
     loop = subprocess.Popen(
         [YIWANG, "federation", "deliver", "--loop", "--seconds", "150"],
         env=zj.env,
@@ -421,8 +422,12 @@ def step_a_node_stopped_mid_delivery_loses_nothing_and_applies_nothing_twice(nod
         stderr=subprocess.PIPE,
         text=True,
     )
-    time.sleep(1.5)
-    hub.stop()  # mid-delivery: some messages went through, the rest fail and wait for their retry
+    # Stop the hub mid-delivery (some messages through, the rest fail and wait for their retry): once the
+    # loop has delivered its first message, however long a loaded machine took to start it.
+    deadline = time.monotonic() + 120
+    while zj.delivered_count("catalog.upsert") <= delivered_before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    hub.stop()
     time.sleep(4)
     hub.start()
     output, errors = loop.communicate(timeout=200)
