@@ -35,11 +35,11 @@ def case_in_review(office: Office, implementation: Any) -> Case:
 
 
 def finish_steps(office: Office, case: Case) -> Case:
-    for step in list(case.steps.filter(status="active")):
+    for _ in list(case.steps.filter(status="active")):
         while True:
-            step = case.steps.filter(status="active").first()
-            if step is None:
+            active = case.steps.filter(status="active").first()
+            if active is None:
                 break
-            services.complete_step(case, step, actor=office.reviewer, opinion="符合条件")
+            services.complete_step(case, active, actor=office.reviewer, opinion="符合条件")
     case.refresh_from_db()
     return case

@@ -19,11 +19,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.exceptions import EmptyResultSet
+from django.db import connections
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from yiwang.accounts import permissions
-from yiwang.accounts.models import Role
+from yiwang.accounts.models import Membership, Role
 from yiwang.cases.models import (
     OPEN_STATUSES,
     Case,
@@ -99,32 +101,86 @@ class Filters:
             number=(params.get("q") or "").strip()[:20],
         )
 
-    def q(self) -> Q:
+    def q(self, prefix: str = "") -> Q:
+        """The filters on cases (`prefix` "case__" applies them through a review step)."""
         condition = Q()
         if self.organisation is not None:
-            condition &= Q(organisation_id=self.organisation)
+            condition &= Q(**{f"{prefix}organisation_id": self.organisation})
         if self.item:
-            condition &= Q(implementation__implementation_code=self.item) | Q(
-                implementation__name__contains=self.item
+            condition &= Q(**{f"{prefix}implementation__implementation_code": self.item}) | Q(
+                **{f"{prefix}implementation__name__contains": self.item}
             )
         if self.channel:
-            condition &= Q(channel=self.channel)
+            condition &= Q(**{f"{prefix}channel": self.channel})
         if self.number:
-            condition &= Q(number__startswith=self.number)
+            condition &= Q(**{f"{prefix}number__startswith": self.number})
         return condition
 
 
+@dataclass(frozen=True)
+class StaffScope:
+    """The user's case-role memberships, read in one query per request and kept on the user object.
+
+    A queue page needs the scope of four role sets (cases and review steps), the queues the user may see,
+    whether they work at a window and the organisation filter; asking `accounts.permissions` for each
+    read the memberships about ten times a request. The filters built here are exactly those of
+    `permissions.scope_q` / `organisation_scope_q` (the tests compare them), from the same membership
+    query (`permissions.memberships`, active users only). Nothing is kept across requests, so a revoked
+    membership takes effect on the next page."""
+
+    superuser: bool
+    memberships: tuple[Membership, ...]
+
+    @classmethod
+    def of(cls, user: Any) -> StaffScope:
+        scope = user.__dict__.get("_workbench_scope")
+        if scope is None:
+            scope = cls(
+                superuser=permissions.is_superuser(user),
+                memberships=tuple(permissions.memberships(user, CASE_ROLES)),
+            )
+            user.__dict__["_workbench_scope"] = scope
+        return scope
+
+    def holds(self, roles: tuple[str, ...]) -> bool:
+        """Whether the user holds one of `roles` somewhere (a superuser holds every role)."""
+        return self.superuser or any(m.role in roles for m in self.memberships)
+
+    def cases_q(self, roles: tuple[str, ...]) -> Q:
+        """`permissions.scope_q(user, roles)`: cases by their organisation and region."""
+        if self.superuser:
+            return Q()
+        scope = Q(pk__in=[])
+        for membership in self._of(roles):
+            scope |= Q(organisation_id=membership.organisation_id)
+            if membership.covers_region_subtree:
+                scope |= Q(region__code__startswith=membership.organisation.region.subtree_prefix)
+        return scope
+
+    def organisations_q(self, roles: tuple[str, ...], prefix: str = "") -> Q:
+        """`permissions.organisation_scope_q(user, roles, prefix)`: organisations (or rows through one)."""
+        if self.superuser:
+            return Q()
+        scope = Q(pk__in=[])
+        for membership in self._of(roles):
+            scope |= Q(**{f"{prefix}pk": membership.organisation_id})
+            if membership.covers_region_subtree:
+                prefix_q = {
+                    f"{prefix}region__code__startswith": membership.organisation.region.subtree_prefix
+                }
+                scope |= Q(**prefix_q)
+        return scope
+
+    def _of(self, roles: tuple[str, ...]) -> list[Membership]:
+        if not set(roles) <= set(CASE_ROLES):  # only case roles were read
+            raise ValueError(roles)
+        return [m for m in self.memberships if m.role in roles]
+
+
 def _scope(user: Any, roles: tuple[str, ...], *, steps: bool = False) -> Q:
-    """`permissions.scope_q` (cases) or `organisation_scope_q` (review steps), computed once per request:
-    the user object carries the memo, so a page's nine queues read the memberships once each."""
-    memo: dict[tuple[tuple[str, ...], bool], Q] = user.__dict__.setdefault("_workbench_scopes", {})
-    if (roles, steps) not in memo:
-        memo[(roles, steps)] = (
-            permissions.organisation_scope_q(user, roles, prefix="organisation__")
-            if steps
-            else permissions.scope_q(user, roles)
-        )
-    return memo[(roles, steps)]
+    """The case scope of `roles` (or, with `steps`, the scope of review steps by their organisation)."""
+    scope = StaffScope.of(user)
+    return scope.organisations_q(roles, prefix="organisation__") if steps else scope.cases_q(roles)
 
 
 def _queue_q(user: Any, key: str) -> Q:
@@ -158,22 +214,75 @@ def _queue_q(user: Any, key: str) -> Q:
 
 def queues_for(user: Any) -> list[Queue]:
     """The queues whose roles the user holds somewhere (a superuser sees them all)."""
-    if permissions.is_superuser(user):
-        return list(QUEUES)
-    held = set(permissions.memberships(user, CASE_ROLES).values_list("role", flat=True))
-    return [queue for queue in QUEUES if held & set(queue.roles)]
+    scope = StaffScope.of(user)
+    return [queue for queue in QUEUES if scope.holds(queue.roles)]
 
 
 def queue_counts(user: Any, queues: list[Queue], filters: Filters) -> dict[str, int]:
-    """Every queue's count, with the same conditions as `queue_cases`, each stopping at COUNT_CAP."""
-    return {
-        # order_by(): no sort (the model orders by created_at), so the scan stops at COUNT_CAP rows.
-        queue.key: Case.objects.filter(_queue_q(user, queue.key) & filters.q())
-        .order_by()
-        .values("pk")[:COUNT_CAP]
-        .count()
-        for queue in queues
-    }
+    """Every queue's count, with the same conditions as `queue_cases`, each stopping at COUNT_CAP.
+
+    One statement for all tabs, `SELECT (SELECT COUNT(*) FROM (<part> LIMIT cap)), (…), …`: the
+    database runs the same capped scans as one query per tab would, without nine round trips. A tab
+    whose list is the union of disjoint parts counts each part (capped) and adds them up."""
+    parts: list[str] = []
+    params: list[Any] = []
+    owners: list[str] = []
+    for queue in queues:
+        for capped in _count_parts(user, queue.key, filters):
+            query = capped[:COUNT_CAP].query
+            try:
+                sql, query_params = query.get_compiler(using=capped.db).as_sql()
+            except EmptyResultSet:  # a part that can match nothing (no membership for its roles)
+                continue
+            # The ORM compiled `sql`; every value stays a bound parameter.
+            parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS capped_{len(parts)})")  # noqa: S608
+            params.extend(query_params)
+            owners.append(queue.key)
+    counts = {queue.key: 0 for queue in queues}
+    if parts:
+        with connections[Case.objects.db].cursor() as cursor:
+            cursor.execute("SELECT " + ", ".join(parts), params)
+            row = cursor.fetchone()
+        for key, n in zip(owners, row, strict=True):
+            counts[key] += int(n)
+    return {key: min(n, COUNT_CAP) for key, n in counts.items()}
+
+
+def _count_parts(user: Any, key: str, filters: Filters) -> list[QuerySet[Any]]:
+    """Disjoint querysets whose rows together are the queue's cases, unordered (so a scan stops at the cap).
+
+    "My steps" is accepted cases of the user's departments or cases in review with an active step there.
+    Counted as one OR, PostgreSQL hashed every active step of the department and scanned cases in review
+    until the cap (20–30 ms for a department with 9,000 active steps at 1,000,000 cases); the second part
+    counted from the steps' side (distinct cases, so a case with two active steps there counts once)
+    walks the steps and stops at the cap (about 4 ms)."""
+    if key != "my_steps":
+        return [Case.objects.filter(_queue_q(user, key) & filters.q()).order_by().values("pk")]
+    accepted = Case.objects.filter(
+        _scope(user, HANDLING_ROLES) & Q(status=CaseStatus.ACCEPTED) & filters.q()
+    ).order_by()
+    in_review = CaseStep.objects.filter(
+        _scope(user, HANDLING_ROLES, steps=True)
+        & Q(status=StepStatus.ACTIVE, case__status=CaseStatus.IN_REVIEW)
+        & filters.q(prefix="case__")
+    ).order_by()
+    return [accepted.values("pk"), in_review.values("case_id").distinct()]
+
+
+# What a queue line shows: the case's own columns and the names it joins (not the form data, the item's
+# texts or the applicant's account columns).
+PAGE_FIELDS = (
+    "number",
+    "status",
+    "channel",
+    "due_on",
+    "warning_level",
+    "implementation__name",
+    "organisation__name",
+    "applicant__username",
+    "applicant__display_name",
+    "enterprise__name",
+)
 
 
 def queue_cases(user: Any, key: str, filters: Filters) -> QuerySet[Case]:
@@ -181,6 +290,7 @@ def queue_cases(user: Any, key: str, filters: Filters) -> QuerySet[Case]:
     return (
         Case.objects.filter(_queue_q(user, key) & filters.q())
         .select_related("implementation", "organisation", "applicant", "enterprise")
+        .only(*PAGE_FIELDS)
         .order_by(*_page_order(key))
     )
 
@@ -196,7 +306,7 @@ def _page_order(key: str) -> tuple[Any, ...]:
 def organisations_for(user: Any) -> QuerySet[Organisation]:
     """Organisations the user handles or supervises cases of (for the organisation filter)."""
     return (
-        Organisation.objects.filter(permissions.organisation_scope_q(user, CASE_ROLES), is_active=True)
+        Organisation.objects.filter(StaffScope.of(user).organisations_q(CASE_ROLES), is_active=True)
         .only("id", "name", "short_name")
         .order_by("region_id", "name")
     )

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import wraps
 from typing import Any
+from urllib.parse import quote
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -25,7 +27,15 @@ from yiwang.cases import intake
 from yiwang.cases import selectors as case_selectors
 from yiwang.cases.errors import CaseError
 from yiwang.cases.formschema import FormInvalid
-from yiwang.cases.models import Case, CaseDocument, CaseFile, Channel, DeliveryMethod, WarningLevel
+from yiwang.cases.models import (
+    Case,
+    CaseDocument,
+    CaseFile,
+    CaseStatus,
+    Channel,
+    DeliveryMethod,
+    WarningLevel,
+)
 from yiwang.catalog.models import Implementation, PublicStatus
 
 from . import actions, selectors
@@ -49,9 +59,8 @@ def workbench_staff(view: View) -> View:
 
 
 def _nav(request: HttpRequest, section: str = "queue") -> dict[str, Any]:
-    user = request.user
     return {
-        "is_window": permissions.is_superuser(user) or permissions.memberships(user, Role.WINDOW).exists(),
+        "is_window": selectors.StaffScope.of(request.user).holds((Role.WINDOW,)),
         "wb_section": section,
     }
 
@@ -74,15 +83,72 @@ def queue(request: HttpRequest) -> HttpResponse:
         {
             **_nav(request),
             "queues": [(q, counts.get(q.key, 0)) for q in queues],
+            "filter_query": _filter_query(filters),
             "current": selectors.QUEUE_BY_KEY[key],
             "count": counts.get(key, 0),
             "count_cap": selectors.COUNT_CAP,
             "page_obj": page,
+            "rows": _rows(page.object_list),
             "filters": filters,
             "organisations": selectors.organisations_for(request.user),
             "channels": Channel.choices,
         },
     )
+
+
+def _filter_query(filters: selectors.Filters) -> str:
+    """The filters as the start of a querystring ("org=…&item=…&"), kept by every queue tab."""
+    parts = []
+    if filters.organisation:
+        parts.append(f"org={filters.organisation}")
+    if filters.item:
+        parts.append(f"item={quote(filters.item, safe='/')}")
+    if filters.channel:
+        parts.append(f"channel={filters.channel}")
+    if filters.number:
+        parts.append(f"q={quote(filters.number, safe='/')}")
+    return "".join(f"{part}&" for part in parts)
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    """One line of a queue, as plain text: the template does no lookups, formatting or URL reversing."""
+
+    url: str
+    number: str
+    item: str
+    organisation: str
+    applicant: str
+    status: str
+    channel: str
+    due_on: str
+    warning_level: str
+    warning: str
+
+
+def _rows(cases: Any) -> list[QueueRow]:
+    # Choice labels once per page (get_FOO_display rebuilds the choices dict on every call).
+    statuses, channels = _labels(CaseStatus), _labels(Channel)
+    warnings = _labels(WarningLevel)
+    return [
+        QueueRow(
+            url=reverse("workbench:case", args=[case.pk]),
+            number=case.number or str(case.pk),
+            item=case.implementation.name,
+            organisation=case.organisation.name,
+            applicant=case.enterprise.name if case.enterprise_id else str(case.applicant),
+            status=statuses.get(case.status, case.status),
+            channel=channels.get(case.channel, case.channel),
+            due_on=case.due_on.isoformat() if case.due_on else "",
+            warning_level=case.warning_level,
+            warning=warnings.get(case.warning_level, case.warning_level),
+        )
+        for case in cases
+    ]
+
+
+def _labels(choices: Any) -> dict[str, str]:
+    return {value: str(label) for value, label in choices.choices}
 
 
 def _case_or_404(request: HttpRequest, pk: int) -> Case:
@@ -194,8 +260,6 @@ def receipt(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _quoted(name: str) -> str:
-    from urllib.parse import quote
-
     return quote(name)
 
 
