@@ -223,8 +223,24 @@ def _worker_init(pg_url: str) -> None:
     _queue_tasks()
 
 
-def _file_many(job: tuple[int, list[int], int, str, int]) -> tuple[int, float, int]:
-    """File `count` applications from `threads` threads of this process (one connection each)."""
+def _backend_cpu() -> float:
+    """CPU seconds the PostgreSQL backend of this thread's connection has used (0 when not readable:
+    a server on another machine). Read before the connection closes."""
+    from django.db import connection
+
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            pid = cursor.fetchone()[0]
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except Exception:
+        return 0.0
+
+
+def _file_many(job: tuple[int, list[int], int, str, int]) -> tuple[int, float, int, float, float]:
+    """File `count` applications from `threads` threads of this process (one connection each).
+    Returns (count, wall seconds, 0, process CPU seconds, PostgreSQL backend CPU seconds)."""
     implementation_id, applicant_ids, count, tag, threads = job
     from django.db import connections
 
@@ -235,8 +251,10 @@ def _file_many(job: tuple[int, list[int], int, str, int]) -> tuple[int, float, i
     implementation = Implementation.objects.get(pk=implementation_id)
     users = {u.pk: u for u in User.objects.filter(pk__in=applicant_ids)}
     errors: list[BaseException] = []
+    backend_cpu = [0.0]
 
     def file_share(thread: int) -> None:
+        started_pg = _backend_cpu()
         try:
             for i in range(thread, count, threads):
                 user = users[applicant_ids[i % len(applicant_ids)]]
@@ -249,10 +267,12 @@ def _file_many(job: tuple[int, list[int], int, str, int]) -> tuple[int, float, i
         except BaseException as exc:  # re-raised below, in the process's main thread
             errors.append(exc)
         finally:
+            backend_cpu[0] += _backend_cpu() - started_pg
             if threads > 1:
                 connections.close_all()
 
     started = time.perf_counter()
+    started_cpu = time.process_time()
     if threads == 1:
         file_share(0)
     else:
@@ -263,7 +283,7 @@ def _file_many(job: tuple[int, list[int], int, str, int]) -> tuple[int, float, i
             thread.join()
     if errors:
         raise errors[0]
-    return count, time.perf_counter() - started, 0
+    return count, time.perf_counter() - started, 0, time.process_time() - started_cpu, backend_cpu[0]
 
 
 def _retry(call: Any, counter: list[int]) -> Any:
@@ -317,16 +337,17 @@ def _life_cycles(job: tuple[int, list[int], int, str, dict[str, int]]) -> tuple[
     return count, time.perf_counter() - started, deadlocks[0]
 
 
-def _safe(job: tuple[Any, ...]) -> tuple[int, float, int]:
+def _safe(job: tuple[Any, ...]) -> tuple[Any, ...]:
     """Run a worker job; re-raise failures as RuntimeError so they cross the process boundary intact."""
     func = _file_many if isinstance(job[-1], int) else _life_cycles
     try:
-        return func(job)  # type: ignore[arg-type]
+        return func(job)
     except Exception as exc:
         raise RuntimeError(f"{type(exc).__name__}: {exc}") from None
 
 
 def run_parallel(args: argparse.Namespace, func: Any, jobs: list[Any]) -> tuple[int, float, int]:
+    """Run the jobs in worker processes; logs wall time and, where the jobs report it, CPU per item."""
     from django.db import connections
 
     connections.close_all()
@@ -337,6 +358,14 @@ def run_parallel(args: argparse.Namespace, func: Any, jobs: list[Any]) -> tuple[
     spawn_and_run = time.perf_counter() - started
     busy = max(r[1] for r in results)  # the slowest worker's own time: process start-up excluded
     log(f"  wall {spawn_and_run:.1f} s including process start-up; slowest worker {busy:.1f} s")
+    done = sum(r[0] for r in results)
+    if all(len(r) >= 5 for r in results) and done:
+        app_ms = sum(r[3] for r in results) * 1000 / done
+        pg_ms = sum(r[4] for r in results) * 1000 / done
+        log(
+            f"  CPU per item: application {app_ms:.1f} ms, PostgreSQL backends {pg_ms:.1f} ms "
+            f"(sum {app_ms + pg_ms:.1f} ms); load {os.getloadavg()[0]:.1f}"
+        )
     return sum(r[0] for r in results), busy, sum(r[2] for r in results)
 
 
@@ -351,10 +380,19 @@ def measure_submissions(args: argparse.Namespace, fixture: dict[str, Any], run_i
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
+    from yiwang.core.tasks import app as celery_app
+
     _file_many((fixture["implementation"], applicants[:5], 5, f"{run_id}-warm", 1))
-    with CaptureQueriesContext(connection) as captured:
-        _file_many((fixture["implementation"], applicants[5:6], 1, f"{run_id}-count", 1))
-    log(f"  queries per submission (draft + submit, inline follow-ups included): {len(captured)}")
+    eager = celery_app.conf.task_always_eager
+    for queued in (False, True):  # inline as in tests; then as the workers run it (tasks queued)
+        if queued:
+            _queue_tasks()
+        with CaptureQueriesContext(connection) as captured:
+            _file_many((fixture["implementation"], applicants[5:6], 1, f"{run_id}-count{int(queued)}", 1))
+        # _file_many's own four reads (implementation, applicants, backend pid twice) are not the submission's.
+        how = "follow-up tasks queued, as in the workers" if queued else "follow-up tasks run inline"
+        log(f"  queries per submission (draft + submit, {how}): {len(captured) - 4}")
+    celery_app.conf.task_always_eager = eager  # the many-client run below files inline, as before
     count, wall, _ = run_parallel(args, _file_many, jobs)
     return {"submissions": count, "seconds": wall, "per_second": count / wall}
 

@@ -179,10 +179,22 @@ def _message(error: Any, schema: dict[str, Any]) -> tuple[str, str]:
     return field, _("“%(t)s”填写有误。") % {"t": title}
 
 
-def form_errors(schema: dict[str, Any], data: Any, *, partial: bool = False) -> dict[str, list[str]]:
-    """Every problem of `data` against `schema`, per field. `partial` (drafts) ignores missing fields."""
+def validator_for(schema: dict[str, Any]) -> Draft202012Validator:
+    """A compiled validator of `schema` (reusable: validators keep no state between calls)."""
+    return Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+
+
+def form_errors(
+    schema: dict[str, Any],
+    data: Any,
+    *,
+    partial: bool = False,
+    validator: Draft202012Validator | None = None,
+) -> dict[str, list[str]]:
+    """Every problem of `data` against `schema`, per field. `partial` (drafts) ignores missing fields.
+    `validator`: one already compiled from `schema` (cases.guideplan keeps one per guide version)."""
     errors: dict[str, list[str]] = {}
-    validator = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+    validator = validator or validator_for(schema)
     for error in sorted(validator.iter_errors(data), key=lambda e: list(e.path)):
         if partial and error.validator == "required":
             continue

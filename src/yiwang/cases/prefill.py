@@ -36,22 +36,40 @@ class PrefillResult:
 
 
 Provider = Callable[[Case, Sequence[CaseMaterial]], Sequence[PrefillResult]]
+Selector = Callable[[Sequence[CaseMaterial]], Sequence[CaseMaterial]]
 _providers: list[Provider] = []
+_selectors: dict[Provider, Selector] = {}
 
 
-def register_prefill_provider(provider: Provider) -> None:
+def register_prefill_provider(provider: Provider, *, selects: Selector | None = None) -> None:
+    """`selects` (optional, read-only): which of the materials the provider would try. It runs before
+    the savepoint the provider gets, so a draft with nothing the provider can obtain costs one read."""
     if provider not in _providers:
         _providers.append(provider)
+    if selects is not None:
+        _selectors[provider] = selects
 
 
 def unregister_prefill_provider(provider: Provider) -> None:
     if provider in _providers:
         _providers.remove(provider)
+    _selectors.pop(provider, None)
 
 
-def run_prefill(case: Case) -> list[PrefillResult]:
-    """Ask every provider for the case's obtainable materials and record what each one got."""
-    pending = list(case.materials.filter(status=MaterialStatus.TO_BE_FETCHED).order_by("order", "id"))
+def _selected(provider: Provider, materials: list[CaseMaterial]) -> list[CaseMaterial]:
+    selector = _selectors.get(provider)
+    return materials if selector is None else list(selector(materials))
+
+
+def run_prefill(case: Case, pending: Sequence[CaseMaterial] | None = None) -> list[PrefillResult]:
+    """Ask every provider for the case's obtainable materials and record what each one got.
+
+    `pending`: the materials still "待共享获取" when the caller has just written them (a new draft), so
+    they need not be read back; otherwise they are read from the database."""
+    if pending is None:
+        pending = list(case.materials.filter(status=MaterialStatus.TO_BE_FETCHED).order_by("order", "id"))
+    else:
+        pending = sorted(pending, key=lambda m: (m.order, m.pk))
     if not pending or not _providers:
         return []
     results: dict[int, PrefillResult] = {}
@@ -60,6 +78,9 @@ def run_prefill(case: Case) -> list[PrefillResult]:
         if not remaining:
             break
         try:
+            remaining = _selected(provider, remaining)
+            if not remaining:
+                continue
             with transaction.atomic():  # a failing provider rolls back only its own work
                 answers = list(provider(case, remaining))
         except Exception:
@@ -74,7 +95,7 @@ def run_prefill(case: Case) -> list[PrefillResult]:
     return list(results.values())
 
 
-def _apply(case: Case, pending: list[CaseMaterial], results: dict[int, PrefillResult]) -> None:
+def _apply(case: Case, pending: Sequence[CaseMaterial], results: dict[int, PrefillResult]) -> None:
     with transaction.atomic():
         outcome = []
         for material in pending:

@@ -12,7 +12,7 @@ so a view that forgets to pass the user cannot act with the system's rights.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from django.conf import settings
@@ -31,7 +31,7 @@ from yiwang.core import audit, events
 from yiwang.core.models import Organisation
 from yiwang.core.workdays import add_working_days, working_days_between
 
-from . import deadlines, documents, formschema, gates, notify, prefill, transitions
+from . import deadlines, documents, filingsql, formschema, gates, guideplan, notify, prefill, transitions
 from .errors import CaseError, Conflict, NotPermitted, TransitionRefused
 from .models import (
     AutoApprovalRule,
@@ -193,9 +193,14 @@ def _move(
     data: Mapping[str, Any] | None = None,
     message: str = "",
     organisation: Organisation | None = None,
+    late: Callable[[], Mapping[str, Any]] | None = None,
 ) -> CaseEvent:
     """Apply one transition to a case locked by `_lock` (same transaction). Updates `case` in place.
-    `organisation` is where the actor's role is checked (default: the case's organisation)."""
+    `organisation` is where the actor's role is checked (default: the case's organisation).
+
+    `late`: fields that take a lock everybody queues on (submission's case number). Everything that can
+    is done before it: the history event is written first and the audit chain head is taken, so only
+    the guarded UPDATE, the audit row and the commit run while that lock is held."""
     transition = transitions.find(case, action)
     _require(actor, transition.who, case, organisation)
     if transition.guard is not None and (problem := transition.guard(case)):
@@ -207,6 +212,20 @@ def _move(
     values.update(deadlines.clock_fields(case, transition.target))
     values["status"] = transition.target
     values["updated_at"] = timezone.now()
+    event: CaseEvent | None = None
+    if late is not None:
+        # A refused UPDATE below raises, and the service's transaction takes this row back with it.
+        event = _event(
+            case,
+            action,
+            actor,
+            from_status=transition.source,
+            to_status=transition.target,
+            comment=comment,
+            data=data,
+        )
+        audit.take_chain()
+        values.update(late())
     changed = Case.objects.filter(pk=case.pk, status=transition.source, version=case.version).update(
         version=F("version") + 1, **values
     )
@@ -217,15 +236,16 @@ def _move(
     for name, value in values.items():
         setattr(case, name, value)
     case.version += 1
-    event = _event(
-        case,
-        action,
-        actor,
-        from_status=transition.source,
-        to_status=transition.target,
-        comment=comment,
-        data=data,
-    )
+    if event is None:
+        event = _event(
+            case,
+            action,
+            actor,
+            from_status=transition.source,
+            to_status=transition.target,
+            comment=comment,
+            data=data,
+        )
     audit.record(
         actor=actor if actor is not SYSTEM else None,
         action=f"cases.{action}",
@@ -257,14 +277,31 @@ def _move(
 # --- drafts ------------------------------------------------------------------------------------------
 
 
-def _published_guide(implementation: Implementation) -> GuideVersion:
-    implementation = Implementation.objects.select_related("published_version").get(pk=implementation.pk)
-    guide = implementation.published_version
-    if implementation.public_status != PublicStatus.PUBLISHED or guide is None:
-        raise CaseError(
-            _("事项“%(n)s”目前未发布，暂不能申请。") % {"n": implementation.name or implementation.pk}
-        )
-    return guide
+def _open_plan(
+    implementation_id: int,
+    name: str,
+    public_status: str,
+    guide_id: int | None,
+    published_at: dt.datetime | None,
+) -> guideplan.GuidePlan:
+    """The plan of the implementation's published guide, or CaseError when it takes no applications."""
+    if public_status != PublicStatus.PUBLISHED or guide_id is None:
+        raise CaseError(_("事项“%(n)s”目前未发布，暂不能申请。") % {"n": name or implementation_id})
+    return guideplan.plan_for(guide_id, published_at)
+
+
+def _template_material(case: Case, template: guideplan.MaterialTemplate) -> CaseMaterial:
+    status = MaterialStatus.TO_BE_FETCHED if template.obtainable_by else MaterialStatus.MISSING
+    return CaseMaterial(
+        case=case,
+        catalog_material_id=template.catalog_material_id,
+        name=template.name,
+        necessity=template.necessity,
+        obtainable_by=template.obtainable_by,
+        obtainable_source=template.obtainable_source,
+        order=template.order,
+        status=status,
+    )
 
 
 def _case_material(case: Case, material: CatalogMaterial) -> CaseMaterial:
@@ -281,12 +318,8 @@ def _case_material(case: Case, material: CatalogMaterial) -> CaseMaterial:
     )
 
 
-def _copy_materials(case: Case, guide: GuideVersion) -> None:
-    rows = [
-        _case_material(case, material)
-        for material in guide.materials.filter(situation__isnull=True).order_by("order", "id")
-    ]
-    CaseMaterial.objects.bulk_create(rows)
+def _copy_materials(case: Case, plan: guideplan.GuidePlan) -> list[CaseMaterial]:
+    return CaseMaterial.objects.bulk_create([_template_material(case, t) for t in plan.materials])
 
 
 def _schema(guide: GuideVersion, enterprise: Enterprise | None) -> dict[str, Any]:
@@ -294,7 +327,6 @@ def _schema(guide: GuideVersion, enterprise: Enterprise | None) -> dict[str, Any
     return formschema.form_schema_for(guide, for_enterprise=True if enterprise is not None else None)
 
 
-@transaction.atomic
 def create_draft(
     implementation: Implementation,
     *,
@@ -310,9 +342,37 @@ def create_draft(
     if not getattr(applicant, "is_authenticated", False):
         raise NotPermitted(_("请先登录再申请。"))
     key = (idempotency_key or "").strip()[:64]
-    if key and (existing := Case.objects.filter(applicant=applicant, idempotency_key=key).first()):
+    args = (implementation, applicant, enterprise, channel, form_data, key, bundle)
+    if connection.in_atomic_block:  # inside the caller's transaction: a savepoint keeps it usable
+        return _create_draft(*args, savepoint=True)
+    # Our own transaction: no savepoint around the insert (two round trips). A concurrent retry with the
+    # same key that wins the insert rolls this whole transaction back; its case is looked up afterwards.
+    try:
+        return _create_draft(*args, savepoint=False)
+    except IntegrityError:
+        existing = Case.objects.filter(applicant=applicant, idempotency_key=key).first() if key else None
+        if existing is None:
+            raise
         return existing
-    guide = _published_guide(implementation)
+
+
+@transaction.atomic
+def _create_draft(
+    implementation: Implementation,
+    applicant: Any,
+    enterprise: Enterprise | None,
+    channel: str,
+    form_data: Mapping[str, Any] | None,
+    key: str,
+    bundle: Any,
+    *,
+    savepoint: bool,
+) -> Case:
+    # One round trip: the case the key already names (a retry) and the item's current publication.
+    existing_id, publication = filingsql.draft_preflight(implementation.pk, applicant.pk, key)
+    if existing_id is not None:
+        return Case.objects.get(pk=existing_id)
+    plan = _open_plan(implementation.pk, *publication)
     if enterprise is not None and not permissions.may_act_for(
         applicant, enterprise, implementation.implementation_code
     ):
@@ -321,10 +381,10 @@ def create_draft(
         raise CaseError(_("申请渠道不正确。"))
     data = dict(form_data or {})
     if data:
-        formschema.validate_form(_schema(guide, enterprise), data, partial=True)
+        plan.validate(data, for_enterprise=enterprise is not None, partial=True)
     case = Case(
         implementation=implementation,
-        guide=guide,
+        guide_id=plan.guide_id,
         bundle=bundle,
         organisation_id=implementation.organisation_id,
         region_id=implementation.region_id,
@@ -334,22 +394,26 @@ def create_draft(
         channel=channel,
         form_data=data,
         idempotency_key=key,
-        is_immediate=deadlines.is_immediate(guide),
-        limit_days=deadlines.limit_days_for(guide),
-        acceptance_days=deadlines.acceptance_days_for(guide),
+        is_immediate=plan.is_immediate,
+        limit_days=plan.limit_days,
+        acceptance_days=plan.acceptance_days,
     )
     try:
-        with transaction.atomic():
+        with transaction.atomic(savepoint=savepoint):
             case.save()
     except IntegrityError:
+        if not savepoint:
+            raise  # the transaction is spoilt: create_draft looks the winner up after the rollback
         # A concurrent retry with the same key won the insert: return its case.
         existing = Case.objects.filter(applicant=applicant, idempotency_key=key).first() if key else None
         if existing is None:
             raise
         return existing
-    _copy_materials(case, guide)
-    _note(case, "create", applicant, data={"guide_version": guide.version, "channel": channel})
-    prefill.run_prefill(case)
+    materials = _copy_materials(case, plan)
+    _note(case, "create", applicant, data={"guide_version": plan.version, "channel": channel})
+    pending = [m for m in materials if m.status == MaterialStatus.TO_BE_FETCHED]
+    # The rows just inserted are the draft's whole list (ids known where the database returns them).
+    prefill.run_prefill(case, pending if all(m.pk for m in pending) else None)
     return case
 
 
@@ -527,9 +591,10 @@ def allocate_number(region_code: str, day: dt.date) -> str:
     return f"{region_code}{day:%Y%m%d}{last:06d}"
 
 
-def _validate_for_submission(case: Case) -> None:
-    formschema.validate_form(_schema(case.guide, case.enterprise), case.form_data)
-    missing = _missing_required(case)
+def _validate_for_submission(case: Case, plan: guideplan.GuidePlan) -> None:
+    plan.validate(case.form_data, for_enterprise=case.enterprise_id is not None)
+    # The lock statement said whether any required material is missing; the names only on refusal.
+    missing = _missing_required(case) if getattr(case, "lacks_required", True) else []
     if missing:
         raise CaseError(
             _("以下必要材料尚未上传：%(m)s。请上传后再提交（可共享获取的材料无需上传）。")
@@ -541,40 +606,72 @@ def _validate_for_submission(case: Case) -> None:
 def submit(case: Case, *, actor: Any, idempotency_key: str = "") -> Case:
     """File a draft. Submitting again (double click, retry) returns the same case; never a second one."""
     key = (idempotency_key or "").strip()[:64]
-    if key and (
-        existing := Case.objects.filter(applicant_id=case.applicant_id, idempotency_key=key)
-        .exclude(status=CaseStatus.DRAFT)
-        .first()
+    # A key is unique per applicant: when this draft already carries it, the case filed under the key can
+    # only be this one, and the locked row below says whether it is filed. Only another key needs a lookup.
+    if (
+        key
+        and case.idempotency_key != key
+        and (
+            existing := Case.objects.filter(applicant_id=case.applicant_id, idempotency_key=key)
+            .exclude(status=CaseStatus.DRAFT)
+            .first()
+        )
     ):
         return existing
-    case = _lock(case)
-    already_filed = case.status != CaseStatus.DRAFT and (not key or case.idempotency_key == key)
+    case = _lock_for_submission(case)
+    if key and case.idempotency_key == key and case.status != CaseStatus.DRAFT:
+        return case  # filed under this key: the retry gets the case it filed
+    already_filed = case.status != CaseStatus.DRAFT and not key
     if already_filed and roles_of(actor, case) & {transitions.APPLICANT, transitions.WINDOW}:
         return case  # already filed: the retry sees the case it filed
-    guide = _published_guide(case.implementation)
-    case.guide = guide
-    _validate_for_submission(case)
+    implementation = case.implementation
+    plan = _open_plan(
+        implementation.pk,
+        implementation.name,
+        implementation.public_status,
+        implementation.published_version_id,
+        case.published_guide_at,  # type: ignore[attr-defined]
+    )
+    _validate_for_submission(case, plan)
+    # The lock statement said whether a 秒批 rule is on; read it before the number (the counter row
+    # stays locked until commit, so nothing avoidable should run after it).
+    rule = _auto_approval_rule(case) if getattr(case, "has_auto_rule", True) else None
     now = timezone.now()
     today = timezone.localdate(now)
     fields: dict[str, Any] = {
-        "number": allocate_number(case.region_id, today),
         "submitted_at": now,
         "submitted_on": today,
-        "guide": guide,
-        "is_immediate": deadlines.is_immediate(guide),
-        "limit_days": deadlines.limit_days_for(guide),
-        "acceptance_days": deadlines.acceptance_days_for(guide),
+        "guide_id": plan.guide_id,
+        "is_immediate": plan.is_immediate,
+        "limit_days": plan.limit_days,
+        "acceptance_days": plan.acceptance_days,
     }
     if key and not case.idempotency_key:
         fields["idempotency_key"] = key
-    _move(case, "submit", actor=actor, fields=fields)
+    # The number last: the day's counter row stays locked until commit and every submission in the
+    # region queues on it, so it is taken after everything that does not need it (see _move's `late`).
+    _move(
+        case,
+        "submit",
+        actor=actor,
+        fields=fields,
+        late=lambda: {"number": allocate_number(case.region_id, today)},
+    )
     notify.applicant(
         case,
         _("【一网】您的申请“%(item)s”已提交，办件编号 %(n)s，将于 %(d)s 前告知是否受理。")
-        % {"item": guide.name, "n": case.number, "d": f"{case.acceptance_due:%Y-%m-%d}"},
+        % {"item": plan.name, "n": case.number, "d": f"{case.acceptance_due:%Y-%m-%d}"},
     )
-    _try_auto_approval(case)
+    if rule is not None:
+        _try_auto_approval(case, rule)
     return case
+
+
+def _lock_for_submission(case: Case) -> Case:
+    """Lock the draft, reading in the same statement what submission checks (cases.filingsql): the
+    implementation's current publication, whether a required material is missing, whether a 秒批 rule is
+    on, and the applicant. The guide row itself is not read: cases.guideplan has its content."""
+    return filingsql.lock_for_submission(case.pk)
 
 
 def file_application(
@@ -588,9 +685,10 @@ def file_application(
 ) -> Case:
     """Create and submit in one call (API clients). The same idempotency key always yields one case.
 
-    Two transactions, not one: the draft commits first, so submission takes its locks in the same order
-    as everywhere else (case row, number counter, audit chain). A failure in between leaves the draft,
-    which a retry with the same key finds and submits."""
+    Two transactions, not one: the draft commits first, so submission takes its locks in its usual order
+    (case row, audit chain head, number counter; the counter last because every submission of the region
+    queues on it, and no transaction ever waits for a chain head while holding it). A failure in between
+    leaves the draft, which a retry with the same key finds and submits."""
     case = create_draft(
         implementation,
         applicant=applicant,
@@ -1170,10 +1268,11 @@ def auto_approval_problems(case: Case, rule: AutoApprovalRule) -> list[str]:
     return problems
 
 
-def _try_auto_approval(case: Case) -> None:
-    rule = AutoApprovalRule.objects.filter(implementation_id=case.implementation_id, enabled=True).first()
-    if rule is None:
-        return
+def _auto_approval_rule(case: Case) -> AutoApprovalRule | None:
+    return AutoApprovalRule.objects.filter(implementation_id=case.implementation_id, enabled=True).first()
+
+
+def _try_auto_approval(case: Case, rule: AutoApprovalRule) -> None:
     problems = auto_approval_problems(case, rule)
     rule_text = rule.description or _("秒批规则")
     if problems:

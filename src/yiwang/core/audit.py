@@ -18,7 +18,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Case, IntegerField, Value, When
+from django.db.models.sql import InsertQuery
 from django.utils import timezone
 
 from yiwang.core.crypto import canonical_json, digest, sm3_hex
@@ -95,9 +95,18 @@ def record(
         # Round-trip data through JSON so the hash covers exactly what the database will give back.
         entry.data = json.loads(canonical_json(entry.data))
         entry.hash = compute_hash(entry)
-        entry.save(force_insert=True)
-        AuditChainHead.objects.filter(pk=head.pk).update(last_seq=entry.seq, last_hash=entry.hash)
+        _append(head, entry)
+        head.last_seq, head.last_hash = entry.seq, entry.hash
+        _hold(head)
     return entry
+
+
+def take_chain() -> None:
+    """Lock this transaction's chain head now; the rows recorded later in the transaction append to it
+    without reading it again. For a writer that is about to take a lock everybody queues on (the case
+    number counter): the head's round trip then happens before that lock, not while holding it."""
+    with transaction.atomic(savepoint=False):
+        _hold(_take_head())
 
 
 def chain_count() -> int:
@@ -119,18 +128,101 @@ def _take_head() -> AuditChainHead:
     each connection tends to keep its own chain, so writers rarely meet. Heads other transactions hold are
     skipped. Only when every head is held does the writer wait, and then for one head only."""
     preferred = getattr(connection, "_yiwang_audit_chain", None) or 1
-    order = Case(When(pk=preferred, then=Value(0)), default=Value(1), output_field=IntegerField())
-    head = (
-        AuditChainHead.objects.select_for_update(skip_locked=True)
-        .filter(pk__lte=chain_count())
-        .order_by(order, "pk")
-        .first()
-    )
+    held = _held_head()
+    if held is not None and held.pk == preferred:
+        return held
+    head = _first_free_head(preferred)
     if head is None:  # every head is held by someone else, or (never after migrate) there are none
         ensure_heads()
         head = AuditChainHead.objects.select_for_update().get(pk=preferred)
     connection._yiwang_audit_chain = head.pk  # type: ignore[attr-defined]
     return head
+
+
+def _hold(head: AuditChainHead) -> None:
+    """Remember the head this transaction holds, as of its last append (we hold its row lock, so nobody
+    else can move it). Validity is tied to a marker: an on-commit callback that does nothing. The commit
+    or rollback of the transaction, or the rollback of the savepoint the marker was registered in (which
+    may also have released the lock and undone the append), discards the marker and so the remembered
+    head. One marker per savepoint level: a transaction appending many rows adds no callbacks."""
+    savepoints = tuple(connection.savepoint_ids)
+    held = getattr(connection, "_yiwang_audit_held", None)
+    if held is not None and held[2] == savepoints and _pending(held[1]):
+        marker = held[1]
+    else:
+
+        def marker() -> None:
+            return None
+
+        transaction.on_commit(marker)
+    connection._yiwang_audit_held = (head, marker, savepoints)  # type: ignore[attr-defined]
+
+
+def _pending(marker: Any) -> bool:
+    # From the end: the marker was registered recently, so it is near the tail of the list.
+    return any(entry[1] is marker for entry in reversed(connection.run_on_commit))
+
+
+def _held_head() -> AuditChainHead | None:
+    held = getattr(connection, "_yiwang_audit_held", None)
+    if held is None:
+        return None
+    head, marker, _savepoints = held
+    if _pending(marker):
+        return AuditChainHead(pk=head.pk, last_seq=head.last_seq, last_hash=head.last_hash)
+    connection._yiwang_audit_held = None  # type: ignore[attr-defined]
+    return None
+
+
+def _first_free_head(preferred: int) -> AuditChainHead | None:
+    """SELECT … FOR UPDATE SKIP LOCKED of the preferred head, else the lowest free one. Plain SQL: the
+    same statement every time, and building it through the ORM (a CASE ordering) cost more than running
+    it. Databases without row locks (SQLite, one writer at a time) read the preferred head."""
+    table = connection.ops.quote_name(AuditChainHead._meta.db_table)
+    lock = " FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id, last_seq, last_hash FROM {table} WHERE id <= %s "  # noqa: S608 - our table name
+            f"ORDER BY CASE WHEN id = %s THEN 0 ELSE 1 END, id LIMIT 1{lock}",
+            [chain_count(), preferred],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    return AuditChainHead(pk=row[0], last_seq=row[1], last_hash=row[2])
+
+
+def _append(head: AuditChainHead, entry: AuditEntry) -> None:
+    """Insert the row and move its chain's head to it. On PostgreSQL one statement (the head's UPDATE as
+    a data-modifying WITH, which always runs to completion): appending is on every state change's path,
+    and the second round trip was pure waiting with the chain's lock held."""
+    if connection.vendor != "postgresql":
+        entry.save(force_insert=True)
+        _advance_head(head, entry)
+        return
+    query = InsertQuery(AuditEntry)
+    query.insert_values([f for f in AuditEntry._meta.concrete_fields if not f.primary_key], [entry])
+    compiler = query.get_compiler(connection=connection)
+    compiler.returning_fields = [AuditEntry._meta.pk]
+    ((insert_sql, params),) = compiler.as_sql()
+    table = connection.ops.quote_name(AuditChainHead._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH moved AS (UPDATE {table} SET last_seq = %s, last_hash = %s WHERE id = %s) {insert_sql}",  # noqa: S608
+            [entry.seq, entry.hash, head.pk, *params],
+        )
+        entry.pk = cursor.fetchone()[0]
+    entry._state.adding = False
+    entry._state.db = connection.alias
+
+
+def _advance_head(head: AuditChainHead, entry: AuditEntry) -> None:
+    table = connection.ops.quote_name(AuditChainHead._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET last_seq = %s, last_hash = %s WHERE id = %s",  # noqa: S608 - our table name
+            [entry.seq, entry.hash, head.pk],
+        )
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,6 @@ class ExchangeConfig(AppConfig):
         from yiwang.cases.prefill import register_prefill_provider
 
         from . import sources  # noqa: F401 - registers the built-in data sources
-        from .prefill import prefill_case
+        from .prefill import connected_materials, prefill_case
 
-        register_prefill_provider(prefill_case)
+        register_prefill_provider(prefill_case, selects=connected_materials)

@@ -122,15 +122,28 @@ def _obtain(case: Case, material: CaseMaterial, resource: Resource) -> PrefillRe
     )
 
 
+def connected_materials(materials: Sequence[CaseMaterial]) -> list[CaseMaterial]:
+    """The materials a connected resource can provide (registered as the provider's read-only selector)."""
+    # Only the names are needed to decide (one narrow read; the provider reads the resources it uses).
+    aliases = [
+        alias
+        for names in selectors.connected_source_names()
+        for alias in Resource(source_names=names).source_name_list
+    ]
+    return [m for m in materials if any(a in f"{m.obtainable_source}\n{m.name}" for a in aliases)]
+
+
 def prefill_case(case: Case, materials: Sequence[CaseMaterial]) -> list[PrefillResult]:
     """The provider registered into cases.prefill."""
+    resources = selectors.connected_resources()  # one read for all the case's materials
+    wanted = []
+    for material in materials:
+        matches = selectors.resources_for_material(material.obtainable_source, material.name, resources)
+        if matches:  # not connected: the department obtains it itself
+            wanted.append((material, matches[0]))
+    if not wanted:
+        return []  # nothing to read: the case itself need not be read either
     case = Case.objects.select_related("implementation", "organisation", "applicant", "enterprise").get(
         pk=case.pk
     )
-    results = []
-    for material in materials:
-        matches = selectors.resources_for_material(material.obtainable_source, material.name)
-        if not matches:
-            continue  # not connected: the department obtains it itself
-        results.append(_obtain(case, material, matches[0]))
-    return results
+    return [_obtain(case, material, resource) for material, resource in wanted]

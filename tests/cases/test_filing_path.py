@@ -1,0 +1,138 @@
+"""The fast filing path (draft + submit): what it reads once per guide version, what it still reads on
+every call, and the audit chain it writes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+
+from cases.case_factories import applicant, filed_case, form_for, publish, upload_required
+from catalog.factories import make_guide
+from yiwang.cases import formschema, guideplan, prefill, services
+from yiwang.cases.errors import CaseError
+from yiwang.cases.models import Case, CaseStatus, MaterialStatus
+from yiwang.catalog import services as catalog_services
+from yiwang.core import audit
+from yiwang.core.models import AuditEntry
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_newly_published_version_is_filed_on_its_own_materials() -> None:
+    implementation = publish()
+    first = filed_case(implementation, applicant())  # the first version's plan is now cached
+    guide = make_guide(
+        implementation=implementation,
+        materials=[{"name": "新版申请表", "original_count": 1, "issuing_body": "申请人"}],
+    )
+    catalog_services.publish(catalog_services.submit(guide))
+    person = applicant()
+    second = services.create_draft(implementation, applicant=person, form_data=form_for(person))
+    assert second.guide_id == guide.pk != first.guide_id
+    assert list(second.materials.values_list("name", flat=True)) == ["新版申请表"]
+
+
+def test_a_draft_of_a_withdrawn_item_cannot_be_submitted() -> None:
+    implementation = publish()
+    person = applicant()
+    draft = services.create_draft(implementation, applicant=person, form_data=form_for(person))
+    upload_required(draft, person)
+    catalog_services.withdraw(implementation, reason="依据文件取消")
+    with pytest.raises(CaseError, match="未发布"):
+        services.submit(draft, actor=person)
+    assert Case.objects.get(pk=draft.pk).status == CaseStatus.DRAFT
+    with pytest.raises(CaseError, match="未发布"):
+        services.create_draft(implementation, applicant=person, form_data=form_for(person))
+
+
+def test_a_missing_required_material_still_stops_submission() -> None:
+    person = applicant()
+    draft = services.create_draft(publish(), applicant=person, form_data=form_for(person))
+    with pytest.raises(CaseError, match="建筑工程施工许可申请表"):
+        services.submit(draft, actor=person)
+    assert Case.objects.get(pk=draft.pk).number is None
+
+
+def test_the_plan_of_a_version_is_built_once_and_validates_like_the_schema() -> None:
+    guideplan.clear()
+    implementation = publish()
+    person = applicant()
+    services.create_draft(implementation, applicant=person, form_data=form_for(person))
+    plan = guideplan.plan_for(
+        implementation.published_version_id, implementation.published_version.published_at
+    )
+    assert guideplan.plan_for(plan.guide_id, implementation.published_version.published_at) is plan
+    with pytest.raises(formschema.FormInvalid):
+        plan.validate({"contact_phone": "12"}, for_enterprise=False, partial=True)
+
+
+def test_filing_writes_one_audit_row_per_change_on_an_intact_chain() -> None:
+    implementation = publish(
+        materials=[{"name": "户口簿", "obtainable_by": "data", "obtainable_source": "人口库"}]
+    )
+    person = applicant()
+    with CaptureQueriesContext(connection) as captured:
+        case = services.file_application(
+            implementation, applicant=person, form_data=form_for(person), idempotency_key="path-1"
+        )
+    assert case.status == CaseStatus.SUBMITTED and case.number
+    actions = list(
+        AuditEntry.objects.filter(object_type="cases.case", object_id=str(case.pk)).values_list(
+            "action", flat=True
+        )
+    )
+    assert actions == ["cases.create", "cases.submit"]
+    assert list(audit.verify_chain()) == []
+    # Regression guard for the busiest write: it was 36 statements before the fast path (PostgreSQL).
+    assert len(captured) <= 24, [q["sql"][:80] for q in captured]
+
+
+def test_audit_rows_after_a_rolled_back_savepoint_still_chain() -> None:
+    """The head a transaction holds is remembered between its rows; a savepoint rolled back with a row
+    in it must not leave the remembered head ahead of the database."""
+    with transaction.atomic():
+        first = audit.record(actor=None, action="t.a", object_type="t", object_id=1)
+        try:
+            with transaction.atomic():
+                audit.record(actor=None, action="t.b", object_type="t", object_id=2)
+                raise RuntimeError("undo")
+        except RuntimeError:
+            pass
+        third = audit.record(actor=None, action="t.c", object_type="t", object_id=3)
+    assert (third.chain, third.seq, third.prev_hash) == (first.chain, first.seq + 1, first.hash)
+    assert list(audit.verify_chain()) == []
+
+
+def test_a_provider_selector_keeps_the_provider_away_from_materials_it_cannot_obtain() -> None:
+    seen: list[list[str]] = []
+
+    def provider(case: Any, materials: Any) -> list[prefill.PrefillResult]:
+        seen.append([m.name for m in materials])
+        return [prefill.PrefillResult(m.pk, True, "测试来源", "已获取") for m in materials]
+
+    def selects(materials: Any) -> list[Any]:
+        return [m for m in materials if m.name == "营业执照"]
+
+    prefill.register_prefill_provider(provider, selects=selects)
+    try:
+        person = applicant()
+        draft = services.create_draft(publish(), applicant=person, form_data=form_for(person))
+    finally:
+        prefill.unregister_prefill_provider(provider)
+    assert seen == [["营业执照"]]
+    statuses = dict(draft.materials.values_list("name", "status"))
+    assert statuses["营业执照"] == MaterialStatus.FETCHED
+    assert statuses["建设工程规划许可证"] == MaterialStatus.TO_BE_FETCHED
+
+
+def test_many_audit_rows_in_one_transaction_share_one_chain_and_one_marker() -> None:
+    with transaction.atomic():
+        before = len(connection.run_on_commit)
+        rows = [audit.record(actor=None, action="t.n", object_type="t", object_id=i) for i in range(30)]
+        assert len(connection.run_on_commit) - before == 1  # the remembered head's marker, once
+    assert {r.chain for r in rows} == {rows[0].chain}
+    assert [r.seq for r in rows] == list(range(rows[0].seq, rows[0].seq + 30))
+    assert list(audit.verify_chain()) == []
