@@ -220,13 +220,30 @@ class Case(models.Model):
             # platform-wide, and the yellow / red tabs (warned cases only).
             models.Index(fields=["organisation", "due_on", "submitted_at", "id"], name="case_org_order"),
             models.Index(fields=["due_on", "submitted_at", "id"], name="case_order"),
+            # Yellow / red tabs in page order, so a page stops after its rows instead of sorting every
+            # warned case of the first deadline day (warned cases are open: the status filter drops none).
             models.Index(
-                fields=["organisation", "warning_level", "due_on"],
+                fields=["organisation", "warning_level", "due_on", "submitted_at", "id"],
                 name="case_org_warning",
                 condition=~Q(warning_level=""),
             ),
             models.Index(
-                fields=["warning_level", "due_on"], name="case_warning", condition=~Q(warning_level="")
+                fields=["warning_level", "due_on", "submitted_at", "id"],
+                name="case_warning",
+                condition=~Q(warning_level=""),
+            ),
+            # The 待办结送达 tab: decided cases have no deadline, so its page order is the filing order;
+            # these walk that order among decided cases only (a few percent of all) and stop after a page.
+            # The status list is the tab's (workbench.selectors._queue_q "to_finish").
+            models.Index(
+                fields=["organisation", "submitted_at", "id"],
+                name="case_org_finish",
+                condition=Q(status__in=["approved", "refused", "completed"]),
+            ),
+            models.Index(
+                fields=["submitted_at", "id"],
+                name="case_finish",
+                condition=Q(status__in=["approved", "refused", "completed"]),
             ),
             # The sweep: running clocks by the day their deadline passes (not yet red) and by the day
             # their yellow warning starts (not yet warned). Rows leave these indexes as they escalate.
@@ -414,6 +431,11 @@ class CaseStep(models.Model):
         ordering = ["lane", "order", "id"]
         constraints = [models.UniqueConstraint(fields=["case", "lane", "order"], name="uniq_case_step_order")]
         indexes = [
+            # 我的环节: the cases with an active step at the user's departments, read from the index alone
+            # (the tab hashes these case ids; all active steps for a superuser).
+            models.Index(
+                fields=["organisation", "case"], name="case_step_active", condition=Q(status="active")
+            ),
             # The sweep's step escalation: active steps by due day (not yet red) and warn day (not warned).
             models.Index(
                 fields=["due_on"],

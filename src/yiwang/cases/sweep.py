@@ -236,12 +236,25 @@ def _recompute_provisional(today: dt.date, result: SweepResult) -> None:
         result.recomputed += 1
 
 
+# The states in which an unanswered 补正 request lapses (services.lapse_supplement acts on these only).
+LAPSING_STATUSES = (CaseStatus.RETURNED, CaseStatus.SUPPLEMENTING)
+
+
 def _lapse_supplements(today: dt.date, result: SweepResult) -> None:
-    """补正 deadlines passed without an answer (few a day: one service call each, its own transaction)."""
+    """补正 deadlines passed without an answer (few a day: one service call each, its own transaction).
+
+    Only requests whose case still waits for the answer (returned or supplementing) are taken. A request
+    left unanswered on a case that moved on (not accepted, withdrawn) is never lapsed, so it stays open
+    for good; selected by its deadline alone it was locked and re-read on every sweep, a growing list.
+    `lapse_supplement` re-checks the status under the case lock, so a case that moves on meanwhile is
+    still left alone."""
     from . import services  # services imports this module's siblings; import late to keep the graph flat
 
     overdue = SupplementRequest.objects.filter(
-        answered_at__isnull=True, lapsed_at__isnull=True, deadline__lt=today
+        answered_at__isnull=True,
+        lapsed_at__isnull=True,
+        deadline__lt=today,
+        case__status__in=LAPSING_STATUSES,
     ).order_by("deadline", "id")
     for request in overdue.iterator(chunk_size=500):
         case = services.lapse_supplement(request, today=today)
