@@ -73,6 +73,15 @@ def _force_login_completes_second_factor(monkeypatch: pytest.MonkeyPatch) -> Non
 
 
 @pytest.fixture(autouse=True)
+def _fresh_catalogue_generation() -> None:
+    """Catalogue counts are cached under the list generation, which moves when a publication commits; a
+    test's publications are rolled back without committing, so every test starts a generation of its own."""
+    from yiwang.catalog.selectors import bump_list_generation
+
+    bump_list_generation()
+
+
+@pytest.fixture(autouse=True)
 def _fresh_calendar_cache() -> None:
     """The working-day calendar caches holiday rows per process; a test's rolled-back rows must not leak."""
     from yiwang.core.workdays import clear_cache

@@ -159,3 +159,28 @@ def test_the_header_names_the_whole_country_on_the_hub_and_the_province_elsewher
     assert '当前地区：<a href="/#region" lang="zh-Hans">全省</a>' in client.get("/").content.decode()
     settings.YIWANG_NODE_CODE, settings.YIWANG_NODE_ROLE = "100000", "hub"
     assert '当前地区：<a href="/#region" lang="zh-Hans">全国</a>' in client.get("/").content.decode()
+
+
+def test_theme_and_department_counts_are_cached_until_the_catalogue_changes(
+    portal: PortalCatalog, django_assert_num_queries: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from yiwang.catalog import services
+
+    city = portal.city_bureau.region
+    before = {org.pk: org.item_count for org in listing.departments_with_counts(city)}
+    themes_before = {
+        t.code: t.item_count for group in listing.themes_with_counts(city).values() for t in group
+    }
+    with django_assert_num_queries(0):  # the second page view counts nothing again
+        listing.departments_with_counts(city)
+        listing.themes_with_counts(city)
+    # A withdrawal changes the counts at once (the published catalogue's generation moves on commit).
+    with django_capture_on_commit_callbacks(execute=True):
+        services.withdraw(portal.library_card, reason="依据文件调整，停止办理")
+    after = {org.pk: org.item_count for org in listing.departments_with_counts(city)}
+    themes_after = {
+        t.code: t.item_count for group in listing.themes_with_counts(city).values() for t in group
+    }
+    library = portal.library_card.organisation_id
+    assert after.get(library, 0) == before[library] - 1
+    assert sum(themes_after.values()) < sum(themes_before.values())

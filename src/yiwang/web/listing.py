@@ -6,10 +6,11 @@ A wrong value is a 400 with a message that names the parameter and says what is 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
+from django.core.cache import cache
 from django.core.exceptions import BadRequest
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest, QueryDict
@@ -171,8 +172,29 @@ def power_items(filters: ItemFilters) -> QuerySet[Implementation]:
 # --- navigation ------------------------------------------------------------------------------------
 
 
+# Counting every published item of a region's subtree per theme or department took 0.5-0.9 s at 100,000
+# items on PostgreSQL (measured), on every home and list page. The counts change only when the published
+# catalogue does, which bumps the catalogue's list generation: cached under it, they are never stale
+# for a publication, and at most LISTING_CACHE_SECONDS for a renamed department.
+LISTING_CACHE_SECONDS = 300
+
+
+def _cached_counts(name: str, region: Region | None, build: Callable[[], Any], *flags: object) -> Any:
+    region_key = region.code if region is not None else "-"
+    key = f"web:{name}:{catalog_selectors.list_generation()}:{region_key}:{':'.join(map(str, flags))}"
+    found = cache.get(key)
+    if found is None:
+        found = build()
+        cache.set(key, found, LISTING_CACHE_SECONDS)
+    return found
+
+
 def themes_with_counts(region: Region | None) -> dict[str, list[Theme]]:
     """Themes by audience, each with `item_count` published items in the region (empty themes left out)."""
+    return _cached_counts("themes", region, lambda: _themes_with_counts(region))
+
+
+def _themes_with_counts(region: Region | None) -> dict[str, list[Theme]]:
     published = Q(guides__status="published") & region_q(region, "guides__implementation__region")
     themes = (
         Theme.objects.annotate(item_count=Count("guides", filter=published, distinct=True))
@@ -192,6 +214,20 @@ def departments_with_counts(
 
     `own_level_only` keeps the organisations of the region itself (the province's departments on the
     province's home page, a city's on the city's), so the home page lists a dozen, not a hundred."""
+    home = (region or preferences.home_region()) if own_level_only else None
+    return _cached_counts(
+        "departments",
+        region,
+        lambda: _departments_with_counts(region, power_only=power_only, home=home),
+        power_only,
+        own_level_only,
+        home.code if home is not None else "-",
+    )
+
+
+def _departments_with_counts(
+    region: Region | None, *, power_only: bool, home: Region | None
+) -> list[Organisation]:
     published = Q(implementations__public_status=PublicStatus.PUBLISHED) & region_q(
         region, "implementations__region"
     )
@@ -200,10 +236,8 @@ def departments_with_counts(
     organisations = Organisation.objects.select_related("region").annotate(
         item_count=Count("implementations", filter=published)
     )
-    if own_level_only:
-        home = region or preferences.home_region()
-        if home is not None:
-            organisations = organisations.filter(region=home)
+    if home is not None:
+        organisations = organisations.filter(region=home)
     return list(organisations.filter(item_count__gt=0).order_by("region_id", "name"))
 
 
