@@ -117,3 +117,18 @@ def test_a_case_with_two_active_steps_in_one_department_counts_once() -> None:
         office.reviewer, selectors.queues_for(office.reviewer), selectors.Filters()
     )
     assert counts["my_steps"] == 1
+
+
+def test_the_superusers_my_steps_lists_cases_with_an_active_step_anywhere() -> None:
+    from yiwang.cases.models import CaseStep, StepStatus
+
+    office, item = office_with_item()
+    waiting = accepted_case(office, item)
+    reviewing = case_in_review(office, item)
+    all_steps_done = case_in_review(office, item)
+    CaseStep.objects.filter(case=all_steps_done).update(status=StepStatus.DONE)  # that one is "to decide"
+    root = User.objects.create_superuser(username="root-steps", password="x")
+    page = {case.pk for case in selectors.queue_cases(root, "my_steps", selectors.Filters())}
+    assert page == {waiting.pk, reviewing.pk}
+    counts = selectors.queue_counts(root, selectors.queues_for(root), selectors.Filters())
+    assert counts["my_steps"] == 2
