@@ -6,7 +6,9 @@
 Calls the search service in-process (no HTTP). When the database holds fewer published implementations
 than --items, it first adds synthetic ones with bulk_create (about sixty real item names × six handling
 variants, in synthetic counties, each with aliases, three materials, one FAQ and one theme), then rebuilds
-the index and reports the reindex time per 100,000 items. --reindex forces that rebuild.
+the index and reports the reindex time per 100,000 items. --reindex forces that rebuild. The slowest
+single queries are listed with their CPU and wall time (--slowest N); --concurrent-queries 0 skips the
+throughput run.
 """
 
 from __future__ import annotations
@@ -921,6 +923,7 @@ def main() -> None:
     parser.add_argument("--reindex", action="store_true", help="rebuild the index even if it is complete")
     parser.add_argument("--sqlite", type=Path, default=REPO / "data" / "bench" / "search.sqlite3")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--slowest", type=int, default=10, help="list the N slowest single queries (0: none)")
     args = parser.parse_args()
 
     _setup(args.sqlite)
@@ -948,6 +951,7 @@ def main() -> None:
         search(SearchRequest(q=q))
     workload = _workload(args.queries, seed=args.seed + 1)
     timings, cpu_timings, totals = [], [], []
+    samples: list[tuple[float, float, str, str | None, str]] = []  # (CPU ms, wall ms, q, region, total)
     for q, region in workload:
         started, cpu_started = time.perf_counter(), time.process_time()
         page = search(SearchRequest(q=q, region=region))
@@ -956,6 +960,8 @@ def main() -> None:
         # for a core that other work on a shared machine adds to the wall time.
         cpu_timings.append((time.process_time() - cpu_started) * 1000)
         totals.append(page.total)
+        total = f"{page.total:,}" + ("" if page.total_exact else "+")
+        samples.append((cpu_timings[-1], timings[-1], q, region, total))
     rows += [
         ("single: queries", f"{len(timings):,}"),
         ("single: mean ms", f"{statistics.fmean(timings):.1f}"),
@@ -969,33 +975,38 @@ def main() -> None:
         ("single: mean hits per query", f"{statistics.fmean(totals):,.0f}"),
     ]
 
-    concurrent = _workload(args.concurrent_queries, seed=args.seed + 2)
+    if args.concurrent_queries:  # 0 skips the throughput run
+        concurrent = _workload(args.concurrent_queries, seed=args.seed + 2)
 
-    def run(item: tuple[str, str | None]) -> float:
+        def run(item: tuple[str, str | None]) -> float:
+            started = time.perf_counter()
+            search(SearchRequest(q=item[0], region=item[1]))
+            return (time.perf_counter() - started) * 1000
+
+        def close_connection(_: object) -> None:
+            connections.close_all()
+
         started = time.perf_counter()
-        search(SearchRequest(q=item[0], region=item[1]))
-        return (time.perf_counter() - started) * 1000
-
-    def close_connection(_: object) -> None:
-        connections.close_all()
-
-    started = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=args.threads) as pool:
-        latencies = list(pool.map(run, concurrent))
-        list(pool.map(close_connection, range(args.threads)))
-    elapsed = time.perf_counter() - started
-    rows += [
-        (f"{args.threads} threads: queries", f"{len(latencies):,}"),
-        (f"{args.threads} threads: queries/s", f"{len(latencies) / elapsed:,.1f}"),
-        (f"{args.threads} threads: p50 ms", f"{_percentile(latencies, 0.50):.1f}"),
-        (f"{args.threads} threads: p95 ms", f"{_percentile(latencies, 0.95):.1f}"),
-    ]
+        with ThreadPoolExecutor(max_workers=args.threads) as pool:
+            latencies = list(pool.map(run, concurrent))
+            list(pool.map(close_connection, range(args.threads)))
+        elapsed = time.perf_counter() - started
+        rows += [
+            (f"{args.threads} threads: queries", f"{len(latencies):,}"),
+            (f"{args.threads} threads: queries/s", f"{len(latencies) / elapsed:,.1f}"),
+            (f"{args.threads} threads: p50 ms", f"{_percentile(latencies, 0.50):.1f}"),
+            (f"{args.threads} threads: p95 ms", f"{_percentile(latencies, 0.95):.1f}"),
+        ]
 
     width = max(len(label) for label, _ in rows)
     print(f"\nsearch benchmark ({indexed:,} items, {connection.vendor})")
     print("-" * (width + 16))
     for label, value in rows:
         print(f"{label:<{width}}  {value:>12}")
+    if args.slowest:
+        print(f"\nslowest single queries by CPU (of {len(samples)}): CPU ms, wall ms, query, region, total")
+        for cpu, wall, q, region, total in sorted(samples, reverse=True)[: args.slowest]:
+            print(f"  {cpu:7.1f} {wall:7.1f}  {q}  {region or '-'}  {total}")
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 
 from search.fixtures import ITEMS, build_catalogue
 from yiwang.catalog.models import Implementation, PublicStatus
@@ -67,3 +68,38 @@ def test_popularity_is_synced_and_ranks_follow_at_reindex() -> None:
         "330212",
         "330100",
     ]
+
+
+def _fulltext_shape(table: str) -> tuple[int, int]:
+    """(b-trees, stored blocks) of an FTS5 index. Its structure record (block 10) is a 4-byte cookie, then
+    varints: the number of levels, then of b-trees (segments)."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT block FROM {table}_data WHERE id = 10")  # noqa: S608
+        record = bytes(cursor.fetchone()[0])
+        cursor.execute(f"SELECT count(*) FROM {table}_data")  # noqa: S608
+        blocks = int(cursor.fetchone()[0])
+    values: list[int] = []
+    value, position = 0, 4
+    while len(values) < 2:
+        byte = record[position]
+        position += 1
+        value = (value << 7) | (byte & 0x7F)
+        if not byte & 0x80:
+            values.append(value)
+            value = 0
+    return values[1], blocks
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="FTS5 is the SQLite engine")
+def test_reindex_leaves_one_btree_per_fulltext_index_and_no_dead_postings() -> None:
+    build_catalogue(ITEMS[:6])
+    tables = ("search_fts", "search_names_fts")
+    indexer.reindex_all(batch_size=4)
+    first = {table: _fulltext_shape(table) for table in tables}
+    # Every row is deleted and added again under a new static rank: without a merge the old postings
+    # stay behind their delete markers, in more b-trees and more blocks.
+    indexer.reindex_all(batch_size=4)
+    second = {table: _fulltext_shape(table) for table in tables}
+    assert all(segments == 1 for segments, _ in second.values()), second
+    assert second == first
+    assert search(SearchRequest(q="居民身份证申领")).results[0].name == "居民身份证申领"

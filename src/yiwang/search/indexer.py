@@ -662,6 +662,10 @@ def reindex_all(
         )
     if connection.vendor == "postgresql":
         _refresh_postgres_tables()
+    elif connection.vendor == "sqlite":
+        from yiwang.search.backends.sqlite import compact_fulltext
+
+        compact_fulltext()
     vocabulary.invalidate()
     return ReindexReport(documents=indexed, terms=len(counts), seconds=time.perf_counter() - started)
 

@@ -19,7 +19,7 @@ from yiwang.core import selectors as core_selectors
 from yiwang.core.models import Organisation
 from yiwang.search import highlight
 from yiwang.search.backends import Filters, Hit, get_backend
-from yiwang.search.models import SearchDocument
+from yiwang.search.models import TOKEN_COLUMNS, SearchDocument
 from yiwang.search.query import MAX_QUERY_LENGTH, Expr, ParsedQuery, QueryParser, any_of
 from yiwang.search.text import cjk_chars, compact, is_latin
 from yiwang.search.vocabulary import get_vocabulary
@@ -236,7 +236,9 @@ def search(request: SearchRequest) -> SearchPage:
 
 
 def _results(hits: list[Hit], queries: list[ParsedQuery], extra_chars: tuple[str, ...]) -> list[SearchResult]:
-    documents = SearchDocument.objects.in_bulk([hit.implementation_id for hit in hits])
+    # Without the token columns: a page needs only display text, and the pinyin column alone is larger
+    # than the rest of a row.
+    documents = SearchDocument.objects.defer(*TOKEN_COLUMNS).in_bulk([hit.implementation_id for hit in hits])
     words = tuple(dict.fromkeys(word for query in queries for word in query.highlight_words()))
     chars = tuple(
         dict.fromkeys((*(char for query in queries for char in query.highlight_chars()), *extra_chars))

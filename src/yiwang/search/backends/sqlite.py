@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.db import connection
@@ -94,6 +94,33 @@ def _alternatives(expr: Expr) -> list[frozenset[str]] | None:
     return combined
 
 
+class ClassCheck:
+    """Whether a candidate's text in one field class holds a query part (whole-word terms, as FTS5 would).
+
+    The text is the class's columns joined and wrapped in spaces; a word occurs when " word " does. A
+    substring test per word runs in C and needs no token set per candidate and class (building those
+    sets was the costliest Python step of ranking)."""
+
+    def __init__(self, restricted: Expr) -> None:
+        self.restricted = restricted
+        alternatives = _alternatives(restricted)
+        self.alternatives = (
+            None
+            if alternatives is None
+            else [tuple(f" {word} " for word in alternative) for alternative in alternatives]
+        )
+
+    def __call__(self, padded: str) -> bool:
+        if self.alternatives is None:
+            return _matches(self.restricted, set(padded.split()))
+        return any(all(word in padded for word in alternative) for alternative in self.alternatives)
+
+
+def padded_text(texts: Iterable[str | None]) -> str:
+    """Token columns as one text that ClassCheck reads: words separated and surrounded by spaces."""
+    return " " + " ".join(text for text in texts if text).lower() + " "
+
+
 def _matches(expr: Expr, tokens: set[str]) -> bool:
     """Whether a document with these tokens matches `expr` (whole-word terms only, as FTS5 would)."""
     if isinstance(expr, Term):
@@ -132,6 +159,37 @@ def _with_filters(match: str | None, filters: Filters) -> str | None:
         return match
     restriction = "{tok_filters} : (" + " AND ".join(f'"{token}"' for token in tokens) + ")"
     return restriction if match is None else f"{match} AND {restriction}"
+
+
+MERGE_PAGES = 2000  # FTS5 pages (about 4 KB each) written per merge step, one short write each
+
+
+def compact_fulltext(pages: int = MERGE_PAGES) -> int:
+    """Merge each FTS5 index into a single b-tree, dropping the postings of deleted rows. Returns steps.
+
+    FTS5 deletes by writing delete markers; the old postings stay until a merge meets them. A full
+    reindex deletes every row and re-adds it under a new static rank, so afterwards every common word's
+    doclist starts with the whole previous index, dead, and "the first 300 matches" or a capped count
+    walk through all of it first (about a million dead postings per word at a million items). Merging
+    also leaves one b-tree per index instead of a dozen, which every lookup would otherwise merge on the
+    fly. The work is done in steps of `pages`, each its own short write, so publications can interleave.
+    """
+    steps = 0
+    with connection.cursor() as cursor:
+        raw = cursor.connection  # the sqlite3 connection: total_changes tells whether a step merged
+        for table in (FTS_TABLE, NAMES_TABLE):
+            statement = f"INSERT INTO {table}({table}, rank) VALUES ('merge', %s)"  # noqa: S608
+            # A negative step puts every b-tree on one level and starts merging them all; positive steps
+            # continue that merge until nothing is left to merge (fewer than 2 changes).
+            cursor.execute(statement, [-pages])
+            steps += 1
+            while True:
+                before = raw.total_changes
+                cursor.execute(statement, [pages])
+                steps += 1
+                if raw.total_changes - before < 2:
+                    break
+    return steps
 
 
 class SQLiteBackend(SearchBackend):
@@ -202,16 +260,14 @@ class SQLiteBackend(SearchBackend):
         name_bound = max([*anywhere, *in_names], default=0)
         credits: list[str] = []
         credit_params: list[Any] = []
-        other_classes: list[tuple[float, Expr, list[frozenset[str]] | None, tuple[str, ...]]] = []
+        other_classes: list[tuple[float, ClassCheck, tuple[str, ...]]] = []
         for group in groups:
             for columns, weight, admissible, names_only in FIELD_CLASSES:
                 restricted = restrict(group, admissible)
                 if restricted is None:
                     continue
                 if not names_only:
-                    other_classes.append(
-                        (weight, restricted, _alternatives(restricted), OTHER_CLASS_COLUMNS[columns])
-                    )
+                    other_classes.append((weight, ClassCheck(restricted), OTHER_CLASS_COLUMNS[columns]))
                     continue
                 credits.append(
                     f"{weight} * (d.rank_id IN (SELECT rowid FROM {NAMES_TABLE} "  # noqa: S608
@@ -237,20 +293,14 @@ class SQLiteBackend(SearchBackend):
         for implementation_id, rank_id, tier_code, name_credit, popularity, *texts in rows:
             credit = float(name_credit)
             if other_classes:
-                text_of = dict(zip(OTHER_COLUMNS, texts, strict=True))
                 # A class's terms may occur in any of its columns ({tok_materials tok_themes} : …); the
                 # columns hold the indexer's words separated by spaces, as unicode61 splits them.
-                tokens = {
-                    class_columns: set(" ".join(text_of[c] or "" for c in class_columns).lower().split())
-                    for class_columns in OTHER_CLASS_COLUMNS.values()
-                }
-                for weight, restricted, alternatives, class_columns in other_classes:
-                    have = tokens[class_columns]
-                    if (
-                        any(alternative <= have for alternative in alternatives)
-                        if alternatives is not None
-                        else _matches(restricted, have)
-                    ):
+                text_of = dict(zip(OTHER_COLUMNS, texts, strict=True))
+                padded: dict[tuple[str, ...], str] = {}
+                for weight, check, class_columns in other_classes:
+                    if class_columns not in padded:
+                        padded[class_columns] = padded_text(text_of[column] for column in class_columns)
+                    if check(padded[class_columns]):
                         credit += weight
             relevance = credit * (1.0 + POPULARITY_WEIGHT * math.log(1 + (popularity or 0)))
             ranked.append((int(tier_code), -round(relevance, 3), int(rank_id), implementation_id, relevance))
