@@ -7,8 +7,8 @@ import sqlite3
 
 import pytest
 
-from yiwang.search.backends.sqlite import _alternatives, _matches, compile_match
-from yiwang.search.query import All, AnyOf, Expr, Term
+from yiwang.search.backends.sqlite import _alternatives, compile_match
+from yiwang.search.query import All, AnyOf, Expr, Term, matches
 
 DOCUMENTS = {
     1: "居民 身份 身份证 居民身份证 户口 户口簿",
@@ -45,7 +45,7 @@ def test_python_credit_matches_what_fts5_matches(fts: sqlite3.Connection, expr: 
     by_sets = {
         rowid for rowid, text in DOCUMENTS.items() if any(a <= set(text.split()) for a in alternatives)
     }
-    by_walk = {rowid for rowid, text in DOCUMENTS.items() if _matches(expr, set(text.split()))}
+    by_walk = {rowid for rowid, text in DOCUMENTS.items() if matches(expr, set(text.split()))}
     assert by_sets == by_walk == expected
 
 
@@ -53,5 +53,5 @@ def test_prefix_terms_and_huge_expressions_fall_back_to_the_walk() -> None:
     assert _alternatives(AnyOf((Term("sfz", prefix=True), Term("身份证")))) is None
     wide = All(tuple(AnyOf((Term(f"a{n}"), Term(f"b{n}"))) for n in range(7)))  # 2**7 = 128 sets
     assert _alternatives(wide) is None
-    assert _matches(wide, {f"a{n}" for n in range(7)})
-    assert not _matches(wide, {f"a{n}" for n in range(6)})
+    assert matches(wide, {f"a{n}" for n in range(7)})
+    assert not matches(wide, {f"a{n}" for n in range(6)})

@@ -212,10 +212,9 @@ def _move(
     values.update(deadlines.clock_fields(case, transition.target))
     values["status"] = transition.target
     values["updated_at"] = timezone.now()
-    event: CaseEvent | None = None
-    if late is not None:
-        # A refused UPDATE below raises, and the service's transaction takes this row back with it.
-        event = _event(
+
+    def history() -> CaseEvent:
+        return _event(
             case,
             action,
             actor,
@@ -224,6 +223,11 @@ def _move(
             comment=comment,
             data=data,
         )
+
+    event: CaseEvent | None = None
+    if late is not None:
+        # A refused UPDATE below raises, and the service's transaction takes this row back with it.
+        event = history()
         audit.take_chain()
         values.update(late())
     changed = Case.objects.filter(pk=case.pk, status=transition.source, version=case.version).update(
@@ -237,15 +241,7 @@ def _move(
         setattr(case, name, value)
     case.version += 1
     if event is None:
-        event = _event(
-            case,
-            action,
-            actor,
-            from_status=transition.source,
-            to_status=transition.target,
-            comment=comment,
-            data=data,
-        )
+        event = history()
     audit.record(
         actor=actor if actor is not SYSTEM else None,
         action=f"cases.{action}",

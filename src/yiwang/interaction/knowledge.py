@@ -24,7 +24,7 @@ from django.db import transaction
 from django.db.models import Count, F
 
 from yiwang.catalog.models import Faq, Implementation, PublicStatus
-from yiwang.search.query import All, AnyOf, Expr, QueryParser, Term
+from yiwang.search.query import Expr, QueryParser, Term, matches
 from yiwang.search.segment import get_segmenter
 from yiwang.search.text import cjk_chars, normalise
 
@@ -126,18 +126,6 @@ def _terms(expr: Expr) -> Iterable[Term]:
             yield from _terms(part)
 
 
-def _matches(expr: Expr, tokens: set[str]) -> bool:
-    if isinstance(expr, Term):
-        if expr.prefix:
-            return any(token.startswith(expr.text) for token in tokens)
-        return expr.text in tokens
-    if isinstance(expr, All):
-        return all(_matches(part, tokens) for part in expr.parts)
-    if isinstance(expr, AnyOf):
-        return any(_matches(part, tokens) for part in expr.parts)
-    return False
-
-
 @dataclass
 class FaqMatch:
     entry: FaqEntry
@@ -204,9 +192,9 @@ def search_faq(question: str, limit: int = 5) -> list[FaqMatch]:
     for entry_id in candidate_ids:
         got = 0.0
         for group, group_weight in zip(groups, weights, strict=True):
-            if _matches(group.expr, question_tokens[entry_id]):
+            if matches(group.expr, question_tokens[entry_id]):
                 got += group_weight
-            elif _matches(group.expr, all_tokens[entry_id]):
+            elif matches(group.expr, all_tokens[entry_id]):
                 got += group_weight * ANSWER_ONLY_WEIGHT
         if got:
             scores[entry_id] = got / whole

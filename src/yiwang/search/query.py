@@ -44,6 +44,18 @@ class AnyOf:
 Expr = Term | All | AnyOf
 
 
+def matches(expr: Expr, tokens: set[str]) -> bool:
+    """Whether a text with these words matches `expr`, as the full-text index would read it (whole words;
+    a prefix term matches a word it begins)."""
+    if isinstance(expr, Term):
+        if expr.prefix:
+            return any(token.startswith(expr.text) for token in tokens)
+        return expr.text in tokens
+    if isinstance(expr, All):
+        return all(matches(part, tokens) for part in expr.parts)
+    return any(matches(part, tokens) for part in expr.parts)
+
+
 def all_of(parts: list[Expr]) -> Expr | None:
     unique = tuple(dict.fromkeys(parts))
     if not unique:

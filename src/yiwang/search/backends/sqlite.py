@@ -31,7 +31,7 @@ from yiwang.search.backends.base import (
     filter_tokens,
     tier_sql,
 )
-from yiwang.search.query import All, AnyOf, Expr, Term
+from yiwang.search.query import All, AnyOf, Expr, Term, matches
 
 FTS_TABLE = "search_fts"
 NAMES_TABLE = "search_names_fts"  # the name columns only (migration 0003): name lookups stay cheap
@@ -112,24 +112,13 @@ class ClassCheck:
 
     def __call__(self, padded: str) -> bool:
         if self.alternatives is None:
-            return _matches(self.restricted, set(padded.split()))
+            return matches(self.restricted, set(padded.split()))
         return any(all(word in padded for word in alternative) for alternative in self.alternatives)
 
 
 def padded_text(texts: Iterable[str | None]) -> str:
     """Token columns as one text that ClassCheck reads: words separated and surrounded by spaces."""
     return " " + " ".join(text for text in texts if text).lower() + " "
-
-
-def _matches(expr: Expr, tokens: set[str]) -> bool:
-    """Whether a document with these tokens matches `expr` (whole-word terms only, as FTS5 would)."""
-    if isinstance(expr, Term):
-        if expr.prefix:
-            return any(token.startswith(expr.text) for token in tokens)
-        return expr.text in tokens
-    if isinstance(expr, All):
-        return all(_matches(part, tokens) for part in expr.parts)
-    return any(_matches(part, tokens) for part in expr.parts)
 
 
 def compile_match(expr: Expr) -> str:
