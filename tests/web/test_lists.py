@@ -184,3 +184,18 @@ def test_theme_and_department_counts_are_cached_until_the_catalogue_changes(
     library = portal.library_card.organisation_id
     assert after.get(library, 0) == before[library] - 1
     assert sum(themes_after.values()) < sum(themes_before.values())
+
+
+def test_a_capped_search_total_reads_as_a_lower_bound(
+    client: Any, portal: PortalCatalog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from yiwang.search.backends import base, postgres, sqlite
+
+    exact = client.get("/search", {"q": "证"})
+    total = exact.context["page_obj"].paginator.count
+    assert total >= 2 and f"共 {total} 个事项" in exact.content.decode()
+    # Counting stops at the cap (10,000 in production): the page says "more than", never a false total.
+    for module in (base, postgres, sqlite):
+        monkeypatch.setattr(module, "COUNT_CAP", 1)
+    capped = client.get("/search", {"q": "证"}).content.decode()
+    assert "超过 1 个事项" in capped and "共 1 个事项" not in capped

@@ -156,6 +156,7 @@ def search(request: HttpRequest) -> HttpResponse:
         page = paginate(_ResultWindow(result.total, offset, rows), filters.page)
         context.update(
             page_obj=page,
+            count_at_least=not result.total_exact,  # counting stopped at the cap: "more than N"
             rows=list(page.object_list),
             did_you_mean=result.did_you_mean,
             suggestions=_empty_state_links(result.empty_state),
