@@ -30,7 +30,7 @@ MAX_PLANS = 512  # published versions kept per process; far more than a region's
 
 @dataclass(frozen=True)
 class MaterialTemplate:
-    """A common material of the guide (no 办理情形), as copied into each new case."""
+    """A material of the guide as copied into a case (the plan keeps those without a 办理情形)."""
 
     catalog_material_id: int
     name: str
@@ -38,6 +38,18 @@ class MaterialTemplate:
     obtainable_by: str
     obtainable_source: str
     order: int
+
+    @classmethod
+    def of(cls, material: Any) -> MaterialTemplate:
+        """The template of a guide's material (a `catalog.Material` row)."""
+        return cls(
+            catalog_material_id=material.pk,
+            name=material.name,
+            necessity=material.necessity,
+            obtainable_by=material.obtainable_by,
+            obtainable_source=material.obtainable_source,
+            order=material.order,
+        )
 
 
 @dataclass(frozen=True)
@@ -77,15 +89,7 @@ def build(guide: GuideVersion) -> GuidePlan:
         True: formschema.form_schema_for(guide, for_enterprise=True),
     }
     materials = tuple(
-        MaterialTemplate(
-            catalog_material_id=m.pk,
-            name=m.name,
-            necessity=m.necessity,
-            obtainable_by=m.obtainable_by,
-            obtainable_source=m.obtainable_source,
-            order=m.order,
-        )
-        for m in guide.materials.filter(situation__isnull=True).order_by("order", "id")
+        MaterialTemplate.of(m) for m in guide.materials.filter(situation__isnull=True).order_by("order", "id")
     )
     return GuidePlan(
         guide_id=guide.pk,

@@ -25,7 +25,6 @@ from django.utils.translation import gettext as _
 from yiwang.accounts import permissions
 from yiwang.accounts.models import Enterprise, PersonIdentity
 from yiwang.catalog.models import GuideVersion, Implementation, PublicStatus
-from yiwang.catalog.models import Material as CatalogMaterial
 from yiwang.catalog.models import SpecialProcedure as CatalogSpecialProcedure
 from yiwang.core import audit, events
 from yiwang.core.models import Organisation
@@ -300,20 +299,6 @@ def _template_material(case: Case, template: guideplan.MaterialTemplate) -> Case
     )
 
 
-def _case_material(case: Case, material: CatalogMaterial) -> CaseMaterial:
-    status = MaterialStatus.TO_BE_FETCHED if material.obtainable_by else MaterialStatus.MISSING
-    return CaseMaterial(
-        case=case,
-        catalog_material=material,
-        name=material.name,
-        necessity=material.necessity,
-        obtainable_by=material.obtainable_by,
-        obtainable_source=material.obtainable_source,
-        order=material.order,
-        status=status,
-    )
-
-
 def _copy_materials(case: Case, plan: guideplan.GuidePlan) -> list[CaseMaterial]:
     return CaseMaterial.objects.bulk_create([_template_material(case, t) for t in plan.materials])
 
@@ -459,7 +444,7 @@ def choose_situations(case: Case, *, actor: Any, situation_ids: Sequence[int]) -
     dropped = [pk for material_id, pk in present.items() if material_id not in needed]
     CaseMaterial.objects.filter(pk__in=dropped).delete()
     CaseMaterial.objects.bulk_create(
-        _case_material(case, material)
+        _template_material(case, guideplan.MaterialTemplate.of(material))
         for material_id, material in needed.items()
         if material_id not in present
     )
