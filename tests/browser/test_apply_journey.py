@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from accounts.identity_factories import PASSWORD
 from browser.helpers import BROWSER, axe_violations, describe, enhanced_contrast_violations
@@ -66,7 +67,7 @@ def test_apply_supplement_and_see_the_approval(new_page: Any, tmp_path: Path) ->
     page.get_by_label("短信验证码").fill(sms.latest_code(person.phone) or "")
     page.get_by_role("button", name="登录", exact=True).click()
     page.wait_for_url(re.compile(rf"/apply/{item.implementation_code}$"))
-    assert page.get_by_role("link", name="我的办件").is_visible()
+    expect(page.get_by_role("link", name="我的办件")).to_be_visible()
     page.get_by_role("button", name="开始申请").click()
 
     # The form: prefilled, validated on the server, nothing lost on an error.
@@ -88,7 +89,7 @@ def test_apply_supplement_and_see_the_approval(new_page: Any, tmp_path: Path) ->
 
     # Materials: a spoofed file is refused, the real one accepted, the contract deferred on a promise.
     page.get_by_role("heading", name="上传材料", exact=True).wait_for()
-    assert page.get_by_text("营业执照电子证照").is_visible()  # to be fetched: nothing to upload
+    expect(page.get_by_text("营业执照电子证照")).to_be_visible()  # to be fetched: nothing to upload
     choose_file(page, "建筑工程施工许可申请表", "申请表.pdf", b"MZ not a pdf", "application/pdf")
     assert "不是可接受的格式" in page.locator("li.material.field-error").inner_text()
     accessible(page, "materials with an error")
@@ -144,7 +145,7 @@ def test_apply_supplement_and_see_the_approval(new_page: Any, tmp_path: Path) ->
     # The person sees the result and downloads the decision.
     page.reload()
     page.get_by_text("准予（已决定）").first.wait_for()
-    assert page.get_by_role("cell", name="符合施工许可条件").is_visible()
+    expect(page.get_by_role("cell", name="符合施工许可条件")).to_be_visible()
     accessible(page, "decided case")
     with page.expect_download() as download:
         page.get_by_role("link", name=re.compile("决定书")).click()
@@ -155,7 +156,7 @@ def test_apply_supplement_and_see_the_approval(new_page: Any, tmp_path: Path) ->
         and download.value.suggested_filename == f"{case.number}-decision.pdf"
     )
     page.get_by_role("link", name="我的办件").first.click()
-    assert page.get_by_role("link", name="建筑工程施工许可证核发").is_visible()
+    expect(page.get_by_role("link", name="建筑工程施工许可证核发")).to_be_visible()
     accessible(page, "my cases")
     # Elderly mode: one click, larger text, contrast of at least 7:1.
     page.get_by_role("button", name="适老模式").click()

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from django.test import Client
+from playwright.sync_api import expect
 
 from accounts.identity_factories import make_person, make_staff
 from browser.helpers import BROWSER, axe_violations, describe
@@ -85,7 +86,8 @@ def test_the_window_form_and_the_national_statistics_page(new_page: Any) -> None
     page = signed_in(new_page, clerk)
     page.goto("/federation/cross/new")
     page.get_by_role("heading", name="代收代办 / 多地联办收件").wait_for()
-    assert page.get_by_label("多地联办").is_visible() and page.get_by_label("异地代收代办").is_visible()
+    expect(page.get_by_label("多地联办")).to_be_visible()
+    expect(page.get_by_label("异地代收代办")).to_be_visible()
     accessible(page, "clerk form")
     page.goto("/federation/cross/statistics")
     page.get_by_role("heading", name="全国政务服务统计").wait_for()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from playwright.sync_api import expect
+
 from browser.helpers import BROWSER
 
 pytestmark = BROWSER
@@ -62,13 +64,13 @@ def test_guide_page_shows_every_element(page: Any, portal: Any) -> None:
         "基本信息", "设定依据", "受理条件", "申请材料", "办理流程", "特别程序", "收费",
         "办理时限", "办理方式", "办理地点和时间", "咨询和监督", "办理结果", "常见问题",
     ):  # fmt: skip
-        assert page.get_by_role("heading", name=heading, exact=True).is_visible(), heading
+        expect(page.get_by_role("heading", name=heading, exact=True), heading).to_be_visible()
     materials = page.locator("#materials tbody tr")
     assert materials.count() == 3
-    assert page.locator("#process figure svg").is_visible()
-    assert page.get_by_role("link", name="空白表格").is_visible()
-    assert page.get_by_role("link", name="在线办理").is_visible()
-    assert page.locator("#limits").get_by_text("20 个工作日").is_visible()
+    expect(page.locator("#process figure svg")).to_be_visible()
+    expect(page.get_by_role("link", name="空白表格")).to_be_visible()
+    expect(page.get_by_role("link", name="在线办理")).to_be_visible()
+    expect(page.locator("#limits").get_by_text("20 个工作日")).to_be_visible()
     # The table of contents jumps to each section.
     page.locator("nav.toc").get_by_role("link", name="常见问题").click()
     assert page.url.endswith("#faq")
@@ -78,12 +80,12 @@ def test_language_switch(page: Any, portal: Any) -> None:
     page.goto(f"/items/{portal.permit.implementation_code}")
     page.get_by_role("button", name="English").click()
     page.wait_for_function("document.documentElement.lang === 'en'")
-    assert page.get_by_role("heading", name="Documents you need").is_visible()
+    expect(page.get_by_role("heading", name="Documents you need")).to_be_visible()
     assert page.locator("h1").inner_text() == "建筑工程施工许可证核发"  # content stays Chinese
     with page.expect_navigation():
         page.get_by_role("navigation", name="Main navigation").get_by_role("link", name="Home").click()
     page.wait_for_function("document.documentElement && document.documentElement.lang === 'en'")  # remembered
-    assert page.get_by_role("heading", name="What do you need to do?").is_visible()
+    expect(page.get_by_role("heading", name="What do you need to do?")).to_be_visible()
     page.get_by_role("button", name="繁體").click()
     page.wait_for_function("document.documentElement.lang === 'zh-Hant'")
     assert "一網·浙江政務服務網" in page.locator(".brand").inner_text()
@@ -115,7 +117,7 @@ def test_region_switch_filters_lists_and_is_remembered(page: Any, portal: Any) -
     page.goto("/")
     page.get_by_label("地区", exact=True).select_option("330106")
     page.get_by_role("button", name="切换地区").click()
-    assert page.locator(".region-now a").inner_text() == "西湖区"
+    expect(page.locator(".region-now a")).to_have_text("西湖区")
     page.goto("/items")
     assert result_names(page) == ["居民身份证换领"]
 
@@ -129,7 +131,7 @@ def test_portal_works_without_javascript(portal: Any, browser: Any, live_server:
         page.get_by_role("button", name="搜索", exact=True).click()
         assert result_names(page)[0] == "建筑工程施工许可证核发"
         page.get_by_role("link", name="建筑工程施工许可证核发").click()
-        assert page.get_by_role("heading", name="申请材料").is_visible()
+        expect(page.get_by_role("heading", name="申请材料")).to_be_visible()
         page.get_by_role("button", name="适老模式").click()
         assert "elderly" in (page.locator("html").get_attribute("class") or "")
     finally:

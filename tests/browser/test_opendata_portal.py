@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from accounts.identity_factories import make_staff
 from browser.helpers import BROWSER, axe_violations, describe
@@ -27,11 +28,11 @@ def test_person_finds_previews_and_downloads_a_dataset(page: Any, live_server: A
     violations = axe_violations(page)
     assert violations == [], describe(violations)
     page.get_by_role("link", name="交通出行（1）").click()
-    assert "共 1 个数据集" in page.locator("#od-results").inner_text()
+    expect(page.locator("#od-results")).to_contain_text("共 1 个数据集")
     page.get_by_label("搜索数据集").fill("公交")
     page.get_by_role("button", name="搜索", exact=True).click()
     page.get_by_role("link", name="公交站点信息").click()
-    assert page.get_by_role("heading", name="数据预览（前 10 行）").is_visible()
+    expect(page.get_by_role("heading", name="数据预览（前 10 行）")).to_be_visible()
     assert page.locator("table").nth(2).locator("tbody tr").count() == 3
     violations = axe_violations(page)
     assert violations == [], describe(violations)
@@ -81,8 +82,8 @@ def test_editor_uploads_fixes_a_bad_table_and_publishes(new_page: Any, live_serv
         ]
     )
     page.get_by_role("button", name="保存资源").click()
-    assert "资源已保存。" in page.locator("[role=status]").first.inner_text()
+    expect(page.locator("[role=status]").first).to_contain_text("资源已保存。")
     page.get_by_role("button", name="发布数据集").click()
-    assert "数据集已发布。" in page.locator("[role=status]").first.inner_text()
+    expect(page.locator("[role=status]").first).to_contain_text("数据集已发布。")
     response = page.request.get("/api/3/action/package_show?id=taxi-capacity")
     assert response.json()["result"]["resources"][0]["row_count"] == 2

@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from browser.helpers import BROWSER, axe_violations, describe
 
@@ -50,7 +51,7 @@ def test_applicant_pays_in_the_sandbox_cashier_then_the_result_is_delivered(
         [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
     )
     page.goto(order.pay_url)
-    assert page.get_by_role("heading", name="缴费", exact=True).is_visible()
+    expect(page.get_by_role("heading", name="缴费", exact=True)).to_be_visible()
     assert "省物价局浙价费〔2024〕1号" in page.locator("table.pay-lines").inner_text()
     violations = axe_violations(page)
     assert not violations, describe(violations)
@@ -66,8 +67,8 @@ def test_applicant_pays_in_the_sandbox_cashier_then_the_result_is_delivered(
 
     page.get_by_role("button", name="确认付款").click()
     page.wait_for_url(re.compile(rf"/pay/orders/{order.number}/$"))
-    assert page.get_by_text("缴费成功").is_visible()
-    assert page.get_by_text("已缴费", exact=True).is_visible()
+    expect(page.get_by_text("缴费成功")).to_be_visible()
+    expect(page.get_by_text("已缴费", exact=True)).to_be_visible()
 
     order.refresh_from_db()
     assert order.status == OrderStatus.PAID
