@@ -145,6 +145,45 @@ def test_unanswered_application_is_deemed_accepted_and_says_so(
     assert "视为" in sms_outbox.read_text(encoding="utf-8")
 
 
+def test_deemed_acceptance_costs_the_same_statements_for_one_case_or_many(
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    """Cases filed the same day under the same limit are one group: one UPDATE for all of them, and
+    the event subscribers get them as one batch (the model's default ordering once made every case a
+    group of its own, a query per case)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from yiwang.core import events
+
+    office = Office()
+    implementation = publish(office.organisation)
+    first = filed_case(implementation, applicant())
+    assert first.acceptance_due is not None
+    day_after = first.acceptance_due + dt.timedelta(days=1)
+
+    def swept(count: int) -> int:
+        Case.objects.filter(status=CaseStatus.SUBMITTED).delete()
+        for _ in range(count):
+            filed_case(implementation, applicant())
+        with CaptureQueriesContext(connection) as captured:
+            assert sweep(day_after).deemed_accepted == count
+        return len(captured)
+
+    batches: list[int] = []
+    events.subscribe(
+        "case.accepted", lambda e, p: batches.append(1), batch=lambda e, ps: batches.append(len(ps))
+    )
+    try:
+        assert swept(1) == swept(6)
+        with django_capture_on_commit_callbacks(execute=True):
+            filed_case(implementation, applicant()), filed_case(implementation, applicant())
+            sweep(day_after)
+    finally:
+        events._handlers["case.accepted"].pop()
+    assert batches[-1] == 2  # the last sweep's two acceptances reached the subscriber together
+
+
 def test_sweep_raises_yellow_then_red_and_only_touches_running_clocks() -> None:
     office = Office()
     case = filed_case(publish(office.organisation), applicant())

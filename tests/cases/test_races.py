@@ -102,3 +102,23 @@ def test_racing_identical_submissions_file_one_case() -> None:
     assert all(isinstance(o, Case) for o in filed), filed
     assert len({o.pk for o in filed}) == 1
     assert Case.objects.filter(applicant=person).count() == 2
+
+
+def test_a_clerks_acceptance_and_the_sweeps_deemed_acceptance_record_one_acceptance() -> None:
+    """Whichever wins, the case is accepted once: one event, and no "deemed accepted" for a case the
+    clerk took (the sweep locks the rows it is about to accept)."""
+    import datetime as dt
+
+    from yiwang.cases.sweep import sweep
+
+    office = Office()
+    for _round in range(3):
+        case = filed_case(publish(office.organisation), applicant())
+        assert case.acceptance_due is not None
+        day_after = case.acceptance_due + dt.timedelta(days=1)
+        outcomes = race(lambda c=case: services.accept(c, actor=office.window), lambda d=day_after: sweep(d))
+        events = list(CaseEvent.objects.filter(case=case, action__in=["accept", "deemed_accept"]))
+        assert len(events) == 1, (outcomes, events)
+        deemed = [o for o in outcomes if not isinstance(o, (Case, Exception))]
+        assert (case.number in deemed[0].deemed_numbers) == (events[0].action == "deemed_accept"), outcomes
+        assert Case.objects.get(pk=case.pk).status == CaseStatus.ACCEPTED

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import transaction
-from django.db.models import Count, F
+from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -77,7 +78,9 @@ class SweepResult:
 def _deemed_acceptance(today: dt.date, result: SweepResult) -> None:
     """行政许可法 第三十二条: not told to supplement within the period → accepted from the day of receipt."""
     overdue = Case.objects.filter(status=CaseStatus.SUBMITTED, due_on__lt=today)
-    groups = list(overdue.values_list("submitted_on", "limit_days").distinct())
+    # order_by(): the model's default ordering (-created_at) would join the DISTINCT and make every
+    # case a group of its own (one query per case: 31 s for 4,948 cases at 1,000,000).
+    groups = list(overdue.order_by().values_list("submitted_on", "limit_days").distinct())
     now = timezone.now()
     comment = _(
         "受理期限届满未作出受理决定或一次性告知补正，依法自收到申请材料之日起视为受理（行政许可法第三十二条）。"
@@ -105,8 +108,13 @@ def _deemed_acceptance(today: dt.date, result: SweepResult) -> None:
                 break
             ids = [row[0] for row in rows]
             with transaction.atomic():
+                # Locked: a clerk accepting or returning one of them meanwhile must either finish first
+                # (the row is no longer submitted and is left out) or wait, never be told "deemed accepted"
+                # for a case this UPDATE then skips.
                 changed_ids = list(
-                    Case.objects.filter(pk__in=ids, status=CaseStatus.SUBMITTED).values_list("pk", flat=True)
+                    Case.objects.filter(pk__in=ids, status=CaseStatus.SUBMITTED)
+                    .select_for_update()
+                    .values_list("pk", flat=True)
                 )
                 Case.objects.filter(pk__in=changed_ids, status=CaseStatus.SUBMITTED).update(
                     version=F("version") + 1, **fields
@@ -125,21 +133,21 @@ def _deemed_acceptance(today: dt.date, result: SweepResult) -> None:
                     for pk in changed_ids
                 )
                 changed = set(changed_ids)
-                for pk, number, organisation_id, applicant_id in rows:
-                    if pk in changed:
-                        result.deemed_numbers.append(number or str(pk))
-                        events.publish(
-                            "case.accepted",
-                            {
-                                "case_id": pk,
-                                "number": number,
-                                "action": "deemed_accept",
-                                "from": CaseStatus.SUBMITTED,
-                                "to": CaseStatus.ACCEPTED,
-                                "organisation_id": organisation_id,
-                                "applicant_id": applicant_id,
-                            },
-                        )
+                accepted = [
+                    {
+                        "case_id": pk,
+                        "number": number,
+                        "action": "deemed_accept",
+                        "from": CaseStatus.SUBMITTED,
+                        "to": CaseStatus.ACCEPTED,
+                        "organisation_id": organisation_id,
+                        "applicant_id": applicant_id,
+                    }
+                    for pk, number, organisation_id, applicant_id in rows
+                    if pk in changed
+                ]
+                result.deemed_numbers.extend(str(p["number"] or p["case_id"]) for p in accepted)
+                events.publish_many("case.accepted", accepted)  # one dispatch: subscribers take the batch
                 notify.applicant_notices(
                     notify.Notice(
                         user_id=applicant_id,
@@ -165,8 +173,22 @@ def _deemed_acceptance(today: dt.date, result: SweepResult) -> None:
                 result.deemed_accepted += len(changed_ids)
 
 
-def _count_by_org(queryset: Any, field: str = "organisation_id") -> dict[int, int]:
-    return dict(queryset.values(field).annotate(n=Count("id")).values_list(field, "n"))
+def _mark(queryset: Any, level: str) -> dict[int, int]:
+    """Set `warning_level` on the rows `queryset` selects; how many per organisation (one statement:
+    UPDATE … RETURNING, which PostgreSQL and SQLite ≥ 3.35 both have — counting first was a second pass
+    over the same rows, each escalated row read twice)."""
+    model = queryset.model
+    query = queryset.query
+    compiler = query.get_compiler(connection=connection)
+    where, params = compiler.compile(query.where)
+    q = connection.ops.quote_name
+    sql = (
+        f"UPDATE {q(model._meta.db_table)} SET {q('warning_level')} = %s "  # noqa: S608 - our names
+        f"WHERE {where} RETURNING {q('organisation_id')}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [level, *params])
+        return dict(Counter(row[0] for row in cursor.fetchall()))
 
 
 def _escalate(today: dt.date, result: SweepResult) -> None:
@@ -177,15 +199,15 @@ def _escalate(today: dt.date, result: SweepResult) -> None:
     step_red = active.filter(due_on__lt=today).exclude(warning_level=WarningLevel.RED)
     step_yellow = active.filter(warn_on__lte=today, warning_level=WarningLevel.NONE, due_on__gte=today)
     with transaction.atomic():
-        red_by_org = _count_by_org(red)
-        result.red = red.update(warning_level=WarningLevel.RED)
-        yellow_by_org = _count_by_org(yellow)
-        result.yellow = yellow.update(warning_level=WarningLevel.YELLOW)
+        red_by_org = _mark(red, WarningLevel.RED)
+        result.red = sum(red_by_org.values())
+        yellow_by_org = _mark(yellow, WarningLevel.YELLOW)
+        result.yellow = sum(yellow_by_org.values())
         # A step belongs to the department doing it (a bundle's lanes are other departments).
-        step_red_by_org = _count_by_org(step_red)
-        result.step_red = step_red.update(warning_level=WarningLevel.RED)
-        step_yellow_by_org = _count_by_org(step_yellow)
-        result.step_yellow = step_yellow.update(warning_level=WarningLevel.YELLOW)
+        step_red_by_org = _mark(step_red, WarningLevel.RED)
+        result.step_red = sum(step_red_by_org.values())
+        step_yellow_by_org = _mark(step_yellow, WarningLevel.YELLOW)
+        result.step_yellow = sum(step_yellow_by_org.values())
         messages: dict[int, str] = {}
         organisations = set(red_by_org) | set(yellow_by_org) | set(step_red_by_org) | set(step_yellow_by_org)
         for organisation_id in organisations:

@@ -428,29 +428,37 @@ def status_payload(forwarded: ForwardedCase) -> dict[str, Any]:
 
 
 def on_case_event(event: str, payload: dict[str, Any]) -> None:
-    case_id = payload.get("case_id")
-    if not isinstance(case_id, int):
+    on_case_events(event, [payload])
+
+
+def on_case_events(event: str, payloads: list[dict[str, Any]]) -> None:
+    """Report the new status of every forwarded case among these (one lookup for all of them)."""
+    case_ids = [p["case_id"] for p in payloads if isinstance(p.get("case_id"), int)]
+    if not case_ids:
         return
-    forwarded = ForwardedCase.objects.filter(case_id=case_id).first()
-    if forwarded is None:
-        return
-    peer = Peer.objects.filter(code=forwarded.origin).first()
-    if peer is None:
-        return
-    with transaction.atomic():
-        outbox.enqueue(peer, "case.status", status_payload(forwarded))
+    for forwarded in ForwardedCase.objects.filter(case_id__in=case_ids):
+        peer = Peer.objects.filter(code=forwarded.origin).first()
+        if peer is None:
+            continue
+        with transaction.atomic():
+            outbox.enqueue(peer, "case.status", status_payload(forwarded))
 
 
 def case_event_names() -> list[str]:
+    """Every case event but the filing: a forwarded case is filed by `receive_application`, which reports
+    that first status itself in the filing's transaction. Listening to every filing of the node (nearly
+    all of them local ones) would cost a lookup each, to send that status a second time."""
     from yiwang.cases.services import PUBLISHED_EVENTS
     from yiwang.cases.transitions import TABLE
 
-    return sorted({PUBLISHED_EVENTS.get(t.action, f"case.{t.action}") for t in TABLE})
+    filed = PUBLISHED_EVENTS["submit"]
+    names = {PUBLISHED_EVENTS.get(t.action, f"case.{t.action}") for t in TABLE}
+    return sorted(names - {filed})
 
 
 def subscribe() -> None:
     for name in case_event_names():
-        events.subscribe(name, on_case_event)
+        events.subscribe(name, on_case_event, batch=on_case_events)
 
 
 @transaction.atomic

@@ -457,9 +457,19 @@ def _on_case_event(event: str, payload: dict[str, Any]) -> None:
     refresh_case.delay(int(case_id))
 
 
+def _on_case_events(event: str, payloads: list[dict[str, Any]]) -> None:
+    """Many cases changed at once (the sweep): one refresh task for all of them."""
+    case_ids = sorted({int(p["case_id"]) for p in payloads if p.get("case_id")})
+    if not case_ids:
+        return
+    from .tasks import refresh_case_batch
+
+    refresh_case_batch.delay(case_ids)
+
+
 def connect_events() -> None:
     from yiwang.core import events
 
     for name in case_event_names():
-        events.subscribe(name, _on_case_event)
+        events.subscribe(name, _on_case_event, batch=_on_case_events)
     review_summary.connect_events()

@@ -18,6 +18,13 @@ def refresh_case(case_id: int) -> int:
     return refresh_cases([case_id])
 
 
+@task(name="supervision.refresh_case_batch")
+def refresh_case_batch(case_ids: list[int]) -> int:
+    from .summary import refresh_cases
+
+    return refresh_cases(case_ids)
+
+
 @task(name="supervision.refresh_review")
 def refresh_review(review_id: int) -> int:
     from .review_summary import refresh_reviews
