@@ -75,10 +75,22 @@ def _force_login_completes_second_factor(monkeypatch: pytest.MonkeyPatch) -> Non
 @pytest.fixture(autouse=True)
 def _fresh_catalogue_generation() -> None:
     """Catalogue counts are cached under the list generation, which moves when a publication commits; a
-    test's publications are rolled back without committing, so every test starts a generation of its own."""
+    test's publications are rolled back without committing, so every test starts a generation of its own,
+    and with an empty catalogue API read cache."""
+    from yiwang.catalog import readcache
     from yiwang.catalog.selectors import bump_list_generation
 
     bump_list_generation()
+    readcache.reset()  # the API's per-process answers too (built again from the test's settings)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_exchange_source_names() -> None:
+    """The connected resources' source names are cached until a resource is saved; a test's resources are
+    rolled back without a signal, so every test reads them afresh."""
+    from yiwang.exchange.selectors import forget_source_names
+
+    forget_source_names()
 
 
 @pytest.fixture(autouse=True)

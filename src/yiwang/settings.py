@@ -244,6 +244,14 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
+# The public catalogue API keeps its answers in each process's memory (catalog.readcache), at most this
+# many MiB per process (0: off), and reads the catalogue change marker from the database at most once per
+# this many seconds: another process serves a publication or withdrawal within about that interval.
+YIWANG_CATALOG_READ_CACHE_MB = float(os.environ.get("YIWANG_CATALOG_READ_CACHE_MB", "32"))
+YIWANG_CATALOG_READ_CACHE_CHECK_SECONDS = float(
+    os.environ.get("YIWANG_CATALOG_READ_CACHE_CHECK_SECONDS", "1")
+)
+
 # Rate limits on public APIs: requests per minute per client address.
 YIWANG_PUBLIC_API_RATE = int(os.environ.get("YIWANG_PUBLIC_API_RATE", "600"))
 # Proxies (addresses or networks) whose X-Forwarded-For header is believed; empty: use REMOTE_ADDR only.

@@ -3,8 +3,10 @@
 Thin on purpose: parse and check the input (every mistake gets a 4xx with a precise Chinese message),
 call a selector, render. The detail document is the frozen snapshot every channel serves (同源发布); it is
 sent as the stored JSON text, so a detail request costs one indexed query and no JSON work. Lists are
-rendered straight from the selector's rows (already in the documented shape). Measurements behind these
-choices: docs/benchmarks.md.
+rendered straight from the selector's rows (already in the documented shape). Successful detail and list
+answers are kept per process in `readcache` (valid until the catalogue change marker moves, checked about
+once a second), so a repeated request asks the database nothing. Measurements behind these choices:
+docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 from pydantic import create_model
 
-from yiwang.catalog import codes, selectors
+from yiwang.catalog import codes, readcache, selectors
 from yiwang.catalog.models import GuideVersion, PublicStatus
 from yiwang.catalog.snapshot import CODED_FIELDS, CODED_LIST_FIELDS, PLAIN_FIELDS
 from yiwang.core import events
@@ -499,6 +501,26 @@ def list_implementations(request: HttpRequest, query: Query[ImplementationQuery]
             _("列表最多只能翻到第 %(n)d 条结果（当前请求第 %(from)d–%(to)d 条），请增加筛选条件缩小范围。")
             % {"n": MAX_RESULT_WINDOW, "from": offset + 1, "to": offset + query.page_size}
         )
+    # Keyed by the parameters as given (the same parameters always get the same answer), so a hit skips
+    # resolving the filters too.
+    key = (
+        "list",
+        query.region,
+        None if query.organisation is None else query.organisation.strip().upper(),
+        query.item_type,
+        query.audience,
+        query.theme,
+        query.online_depth,
+        query.fully_online,
+        (query.q or "").strip() or None,
+        query.page,
+        query.page_size,
+    )
+    cache = readcache.responses()
+    cached = cache.get(key)
+    if cached is not None:
+        return HttpResponse(cached, content_type=JSON_CONTENT_TYPE)
+    token = cache.token()  # before the first read of the database
     filters = _filters(query)
     rows = selectors.published_rows(filters, offset=offset, limit=query.page_size)
     exact = True
@@ -517,7 +539,7 @@ def list_implementations(request: HttpRequest, query: Query[ImplementationQuery]
         )
     # The rows are already in the documented shape; rendering them directly skips a per-field validation
     # pass that cost more than the query (tests check responses against ImplementationPage).
-    return _json(
+    response = _json(
         {
             "count": count,
             "count_exact": exact,
@@ -527,6 +549,8 @@ def list_implementations(request: HttpRequest, query: Query[ImplementationQuery]
             "results": rows,
         }
     )
+    cache.put(key, response.content, token, max_age=readcache.LIST_MAX_AGE_SECONDS)
+    return response
 
 
 @router.get(
@@ -537,14 +561,24 @@ def list_implementations(request: HttpRequest, query: Query[ImplementationQuery]
     "已取消的事项返回 410，并说明取消时间和原因。",
 )
 def implementation_detail(request: HttpRequest, code_or_id: str) -> Any:
-    found = selectors.published_document(_valid_code_or_id(code_or_id))
-    if found is None:
-        raise _unknown(code_or_id)
-    ref, body = found
-    if ref.public_status == PublicStatus.WITHDRAWN:
-        return _gone(ref)
+    value = _valid_code_or_id(code_or_id)
+    key = ("detail", value)
+    cache = readcache.responses()
+    body = cache.get(key)
     if body is None:
-        raise _not_published(ref)
+        token = cache.token()  # before the read of the database
+        found = selectors.published_document(value)
+        if found is None:
+            raise _unknown(code_or_id)
+        ref, body = found
+        if ref.public_status == PublicStatus.WITHDRAWN:
+            return _gone(ref)
+        if body is None:
+            raise _not_published(ref)
+        if ref.implementation_code == value:
+            # Kept only when found by its code: a number names an id until some implementation takes it
+            # as its code (a code wins), which a new draft can do without a publication.
+            cache.put(key, body, token)
     return HttpResponse(body, content_type=JSON_CONTENT_TYPE)
 
 

@@ -27,7 +27,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.utils.translation import gettext as _
 
-from yiwang.catalog import services
+from yiwang.catalog import readcache, services
 from yiwang.catalog.form_schema import check_form_schema
 from yiwang.catalog.models import (
     BasicItem,
@@ -890,6 +890,10 @@ def import_document(
     if report.errors:
         raise ImportFailed(report)
     with transaction.atomic():
+        # The catalogue change marker before any row lock (as catalog.services.publish takes it): the
+        # import publishes and withdraws through the services, in this one transaction; taking the marker
+        # first makes a publication made meanwhile wait for the import instead of deadlocking with it.
+        readcache.catalogue_changed()
         _Writer(parsed, report, actor=actor, publish=publish, progress=progress).run()
         if report.errors:
             raise ImportFailed(report)  # inside the transaction: everything rolls back

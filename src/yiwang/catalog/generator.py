@@ -38,7 +38,7 @@ from django.db.models import Max
 from django.utils import timezone
 from stdnum.cn import uscc as stdnum_uscc
 
-from yiwang.catalog import codes
+from yiwang.catalog import codes, readcache
 from yiwang.catalog.models import (
     BasicItem,
     Faq,
@@ -1020,6 +1020,7 @@ def _write_batch(
     templates: dict[tuple[int, Place], list[Any]] = {}
     through = GuideVersion.themes.through
     with transaction.atomic():
+        readcache.catalogue_changed()  # new published items: list pages and counts change
         implementation_ids = _reserve_ids(Implementation, len(fresh))
         guide_ids = _reserve_ids(GuideVersion, len(fresh))
         implementations, guides, materials, steps, faqs, links = [], [], [], [], [], []

@@ -583,3 +583,18 @@ class BundleMember(models.Model):
 
     def __str__(self) -> str:
         return f"{self.bundle} · {self.implementation}"
+
+
+class CatalogueGeneration(models.Model):
+    """One row: a number that moves, in the same transaction, with every change to what the public
+    catalogue API serves (publication, withdrawal, bulk generation). Every process of every deployment
+    sees it without Redis; `catalog.readcache` drops its in-memory copies of API answers when it moves."""
+
+    value = models.BigIntegerField(_("目录变更序号"), default=0)
+
+    class Meta:
+        verbose_name = _("目录变更序号")
+        verbose_name_plural = _("目录变更序号")
+
+    def __str__(self) -> str:
+        return str(self.value)

@@ -19,7 +19,7 @@ from django.db import connection
 from django.db.models import Func, Prefetch, Q, QuerySet, TextField
 from django.db.models.functions import Cast
 
-from yiwang.catalog import codes
+from yiwang.catalog import codes, readcache
 from yiwang.catalog.models import (
     Bundle,
     BundleMember,
@@ -513,9 +513,10 @@ def published_count(filters: ListFilters, *, up_to: int) -> tuple[int, bool]:
     An exact count of a million rows took 40 ms–1 s (measured), far more than the page itself, and no one
     pages past the list's result window anyway; counting stops one row past `up_to` (then the count is
     `up_to` and not exact). Cached per filter combination for a minute, or until the next publication
-    in this process.
+    in this process, or until this process sees the catalogue change marker move (`readcache`).
     """
-    key = f"catalog:count:{list_generation()}:{up_to}:{filters.cache_key()}"
+    marker = readcache.responses().marker
+    key = f"catalog:count:{marker}:{list_generation()}:{up_to}:{filters.cache_key()}"
     found = cache.get(key)
     if found is None:
         found = _filtered(filters).order_by()[: up_to + 1].count()

@@ -24,7 +24,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from yiwang.catalog import codes, permissions
+from yiwang.catalog import codes, permissions, readcache
 from yiwang.catalog.models import (
     BasicItem,
     Bundle,
@@ -397,6 +397,10 @@ def reject(guide: GuideVersion, *, reason: str, actor: Any = None) -> GuideVersi
 @transaction.atomic
 def publish(guide: GuideVersion, *, actor: Any = None) -> GuideVersion:
     """Publish a reviewed version: refused with the findings while any blocking finding remains."""
+    # The catalogue change marker first, in this transaction: every process's API cache follows the commit.
+    # First, before any row lock, so every writer takes the marker row before an implementation's row and
+    # two writers can never wait on each other (catalog.readcache).
+    readcache.catalogue_changed()
     implementation = (
         Implementation.objects.select_for_update(of=("self",))  # PostgreSQL: no FOR UPDATE on outer joins
         .select_related("organisation", "region", "basic_item__parent")
@@ -443,6 +447,7 @@ def withdraw(implementation: Implementation, *, reason: str, actor: Any = None) 
     """Take an item off the published catalogue (取消). Its last version stays readable for the record."""
     if not reason.strip():
         raise CatalogError(_("取消事项时请写明原因（如：依据某文件取消或调整）。"))
+    readcache.catalogue_changed()  # first, as in publish
     locked = (
         Implementation.objects.select_for_update().select_related("organisation").get(pk=implementation.pk)
     )
