@@ -132,3 +132,18 @@ def test_the_superusers_my_steps_lists_cases_with_an_active_step_anywhere() -> N
     assert page == {waiting.pk, reviewing.pk}
     counts = selectors.queue_counts(root, selectors.queues_for(root), selectors.Filters())
     assert counts["my_steps"] == 2
+
+
+def test_a_number_prefix_finds_the_cases_it_starts_and_nothing_else() -> None:
+    office, implementation = office_with_item()
+    first, second = accepted_case(office, implementation), accepted_case(office, implementation)
+    number = first.number or ""
+
+    def found(query: str) -> set[int]:
+        filters = selectors.Filters.from_params({"q": query})
+        return {case.pk for case in selectors.queue_cases(office.window, "all", filters)}
+
+    assert found(number) == {first.pk}  # the whole number
+    assert found(number[:14]) == {first.pk, second.pk}  # region and day: both filed today here
+    assert found(number[:6] + "19990101") == set()
+    assert found("33O1") == set()  # a letter O typed for a zero: no number has letters

@@ -6,7 +6,8 @@ models' own table and column names (a renamed column changes them too) and, for 
 through Django's raw() (its columns get the usual conversions).
 
 - `draft_preflight`: before a draft is made, in one round trip: the case an idempotency key already
-  names, and the implementation's current publication (status, published version, its publication time).
+  names, the implementation's current publication (status, published version, its publication time) and
+  whether a 秒批 rule is on (what submitting a draft made in the same transaction needs).
 - `lock_for_submission`: the draft locked, read with everything submission checks under that lock: the
   implementation's current publication, whether a required material is still missing (the names are read
   only on refusal), whether a 秒批 rule is on, and the applicant's phone and e-mail (the notice).
@@ -70,7 +71,9 @@ def _preflight_statement() -> str:
             f"SELECT i.{q('name')}, i.{q('public_status')}, i.{q('published_version_id')}, "  # noqa: S608
             f"g.{q('published_at')}, "
             f"(SELECT c.id FROM {_table(Case)} c WHERE c.applicant_id = %s AND c.idempotency_key = %s "
-            f"AND c.idempotency_key <> '' LIMIT 1) "
+            f"AND c.idempotency_key <> '' LIMIT 1), "
+            f"EXISTS (SELECT 1 FROM {_table(AutoApprovalRule)} r "
+            f"WHERE r.implementation_id = i.id AND r.enabled = %s) "
             f"FROM {_table(Implementation)} i "
             f"LEFT JOIN {_table(GuideVersion)} g ON g.id = i.published_version_id "
             f"WHERE i.id = %s"
@@ -80,16 +83,17 @@ def _preflight_statement() -> str:
 
 def draft_preflight(
     implementation_id: int, applicant_id: int, key: str
-) -> tuple[int | None, tuple[str, str, int | None, Any]]:
+) -> tuple[int | None, tuple[str, str, int | None, Any], bool]:
     """(id of the applicant's case with idempotency key `key` or None, (name, public status, published
-    version id, its publication time)) of the implementation; Implementation.DoesNotExist when gone."""
+    version id, its publication time), whether a 秒批 rule is on) of the implementation;
+    Implementation.DoesNotExist when gone."""
     with connection.cursor() as cursor:
-        cursor.execute(_preflight_statement(), [applicant_id, key, implementation_id])
+        cursor.execute(_preflight_statement(), [applicant_id, key, True, implementation_id])
         row = cursor.fetchone()
     if row is None:
         raise Implementation.DoesNotExist(f"implementation {implementation_id}")
-    name, public_status, guide_id, published_at, existing = row
-    return existing, (name, public_status, guide_id, published_at)
+    name, public_status, guide_id, published_at, existing, has_auto_rule = row
+    return existing, (name, public_status, guide_id, published_at), bool(has_auto_rule)
 
 
 M = TypeVar("M", bound=models.Model)

@@ -74,6 +74,10 @@ class DeliveryMethod(models.TextChoices):
     ELECTRONIC = "electronic", _("电子送达")
 
 
+# 办件编号: region code (6) + filing date (8) + the day's sequence in the region (6).
+CASE_NUMBER_LENGTH = 20
+
+
 class CaseNumberCounter(models.Model):
     """The last sequence number issued in one region on one day."""
 
@@ -91,7 +95,7 @@ class CaseNumberCounter(models.Model):
 
 
 class Case(models.Model):
-    number = models.CharField(_("办件编号"), max_length=20, unique=True, null=True, blank=True)
+    number = models.CharField(_("办件编号"), max_length=CASE_NUMBER_LENGTH, null=True, blank=True)
     implementation = models.ForeignKey(
         "catalog.Implementation", verbose_name=_("事项"), on_delete=models.PROTECT, related_name="cases"
     )
@@ -109,15 +113,28 @@ class Case(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="cases",
+        db_index=False,  # the partial case_bundle index: most cases have none
     )
     organisation = models.ForeignKey(
-        "core.Organisation", verbose_name=_("办理机构"), on_delete=models.PROTECT, related_name="cases"
+        "core.Organisation",
+        verbose_name=_("办理机构"),
+        on_delete=models.PROTECT,
+        related_name="cases",
+        db_index=False,  # case_org_queue / case_org_order lead with it
     )
     region = models.ForeignKey(
-        "core.Region", verbose_name=_("行政区划"), on_delete=models.PROTECT, related_name="cases"
+        "core.Region",
+        verbose_name=_("行政区划"),
+        on_delete=models.PROTECT,
+        related_name="cases",
+        db_index=False,  # case_region serves both equality and subtree prefixes
     )
     applicant = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("申请人"), on_delete=models.PROTECT, related_name="cases"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("申请人"),
+        on_delete=models.PROTECT,
+        related_name="cases",
+        db_index=False,  # case_applicant leads with it
     )
     enterprise = models.ForeignKey(
         "accounts.Enterprise",
@@ -126,6 +143,7 @@ class Case(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="cases",
+        db_index=False,  # the partial case_enterprise index: most cases have none
     )
     agent = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -134,6 +152,7 @@ class Case(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="agent_cases",
+        db_index=False,  # the partial case_agent index: most cases have none
     )
     situations = models.ManyToManyField(
         "catalog.Situation",
@@ -189,6 +208,7 @@ class Case(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+        db_index=False,  # the partial case_transferred_to index: most cases have none
     )
     auto_decided = models.BooleanField(_("秒批（按规则自动审批）"), default=False)
     delivery_method = models.CharField(
@@ -201,11 +221,14 @@ class Case(models.Model):
         verbose_name_plural = _("办件")
         ordering = ["-created_at"]
         constraints = [
+            # A constraint rather than unique=True: PostgreSQL then gets the unique index only, not also a
+            # pattern-ops copy for LIKE (numbers are searched by range; every index costs each insert).
+            models.UniqueConstraint(fields=["number"], name="case_number_unique"),
             models.UniqueConstraint(
                 fields=["applicant", "idempotency_key"],
                 condition=~Q(idempotency_key=""),
                 name="uniq_case_idempotency_key",
-            )
+            ),
         ]
         indexes = [
             models.Index(fields=["applicant", "-created_at"], name="case_applicant"),
@@ -215,7 +238,18 @@ class Case(models.Model):
             models.Index(fields=["status", "due_on"], include=["warn_on"], name="case_status_due_warn"),
             # Supervision's drill-down lists (cases filed / completed in a period).
             models.Index(fields=["submitted_on"], name="case_submitted_on"),
-            models.Index(fields=["completed_on"], name="case_completed_on"),
+            models.Index(
+                fields=["completed_on"], name="case_completed_on", condition=Q(completed_on__isnull=False)
+            ),
+            # Each case inserts into and each non-HOT update rewrites every index that holds the row, so
+            # columns most cases leave empty are indexed only where set (lookups by a value imply it).
+            *(
+                models.Index(
+                    fields=[column], name=f"case_{column}", condition=Q(**{f"{column}__isnull": False})
+                )
+                for column in ("bundle", "enterprise", "agent", "transferred_to")
+            ),
+            models.Index(fields=["region"], name="case_region", opclasses=["varchar_pattern_ops"]),
             # The workbench: the "all" tab in page order (deadline first, nulls last), per department and
             # platform-wide, and the yellow / red tabs (warned cases only).
             models.Index(fields=["organisation", "due_on", "submitted_at", "id"], name="case_org_order"),

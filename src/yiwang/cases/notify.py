@@ -5,8 +5,10 @@
 - Staff: the window and approver staff of an organisation get an inbox message (and an SMS when they
   have a phone) about deadline warnings and cases waiting for them.
 
-Everything runs in `transaction.on_commit`, so nobody is told about a change that rolled back, and a
-failing channel never undoes a committed change: it is logged, and the other channels still go out.
+The applicant's inbox row is written in the changing transaction (it commits with the change or not at
+all); SMS, e-mail and staff notices run in `transaction.on_commit`, so nobody is told about a change that
+rolled back, and a failing external channel never undoes a committed change: it is logged, and the other
+channels still go out.
 """
 
 from __future__ import annotations
@@ -79,7 +81,15 @@ def _send_email(address: str, subject: str, body: str) -> None:
 
 def _deliver(notices: list[Notice]) -> None:
     """Inbox (one bulk insert), then SMS and e-mail one by one."""
-    messages = [
+    try:
+        _insert(_inbox_rows(notices))
+    except Exception:
+        logger.exception("case notification failed", extra={"channel": "inbox"})
+    _send_external(notices)
+
+
+def _inbox_rows(notices: list[Notice]) -> list[InboxMessage]:
+    return [
         InboxMessage(
             user_id=n.user_id,
             title=n.title[: inbox.TITLE_MAX],
@@ -90,15 +100,6 @@ def _deliver(notices: list[Notice]) -> None:
         )
         for n in notices
     ]
-    try:
-        _insert(messages)
-    except Exception:
-        logger.exception("case notification failed", extra={"channel": "inbox"})
-    for n in notices:
-        if n.phone:
-            _send_sms(n.phone, n.text)
-        if n.email:
-            _send_email(n.email, n.title, n.text)
 
 
 def _insert(messages: list[InboxMessage]) -> None:
@@ -110,11 +111,29 @@ def _insert(messages: list[InboxMessage]) -> None:
         InboxMessage.objects.bulk_create(messages)
 
 
+def _send_external(notices: list[Notice]) -> None:
+    for n in notices:
+        if n.phone:
+            _send_sms(n.phone, n.text)
+        if n.email:
+            _send_email(n.email, n.title, n.text)
+
+
 def applicant_notices(notices: Iterable[Notice]) -> None:
-    """Queue notices to applicants for after the commit (one callback for the whole batch)."""
+    """Notify applicants of a change being made in the current transaction.
+
+    The inbox rows are written in the transaction itself: they commit with the change or not at all, and
+    cost no commit of their own. SMS and e-mail leave the building, so they go after the commit (one
+    callback for the whole batch). Outside a transaction everything is delivered at once."""
     batch = list(notices)
-    if batch:
-        transaction.on_commit(partial(_deliver, batch))
+    if not batch:
+        return
+    if not transaction.get_connection().in_atomic_block:
+        _deliver(batch)
+        return
+    _insert(_inbox_rows(batch))
+    if any(n.phone or n.email for n in batch):
+        transaction.on_commit(partial(_send_external, batch))
 
 
 def applicant(case: Any, message: str, *, title: str = "") -> None:

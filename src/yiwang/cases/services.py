@@ -325,20 +325,27 @@ def create_draft(
     key = (idempotency_key or "").strip()[:64]
     args = (implementation, applicant, enterprise, channel, form_data, key, bundle)
     if connection.in_atomic_block:  # inside the caller's transaction: a savepoint keeps it usable
-        return _create_draft(*args, savepoint=True)
+        with transaction.atomic():
+            return _draft(*args, savepoint=True)
     # Our own transaction: no savepoint around the insert (two round trips). A concurrent retry with the
     # same key that wins the insert rolls this whole transaction back; its case is looked up afterwards.
     try:
-        return _create_draft(*args, savepoint=False)
+        with transaction.atomic():
+            return _draft(*args, savepoint=False)
     except IntegrityError:
-        existing = Case.objects.filter(applicant=applicant, idempotency_key=key).first() if key else None
-        if existing is None:
-            raise
-        return existing
+        return _winner(applicant, key)
 
 
-@transaction.atomic
-def _create_draft(
+def _winner(applicant: Any, key: str) -> Case:
+    """After our insert lost to a concurrent one with the same idempotency key (IntegrityError, our
+    transaction rolled back): the case that call made. Re-raises when there is none (another constraint)."""
+    existing = Case.objects.filter(applicant=applicant, idempotency_key=key).first() if key else None
+    if existing is None:
+        raise  # the IntegrityError being handled (called from its except block only)
+    return existing
+
+
+def _draft(
     implementation: Implementation,
     applicant: Any,
     enterprise: Enterprise | None,
@@ -348,9 +355,13 @@ def _create_draft(
     bundle: Any,
     *,
     savepoint: bool,
+    recorded: bool = True,
 ) -> Case:
+    """The draft, in the caller's transaction. `recorded=False` (filing in one call): no history event
+    or audit row of its own; the submission that follows in the same transaction records the filing
+    once, with what the draft's record would have said."""
     # One round trip: the case the key already names (a retry) and the item's current publication.
-    existing_id, publication = filingsql.draft_preflight(implementation.pk, applicant.pk, key)
+    existing_id, publication, has_auto_rule = filingsql.draft_preflight(implementation.pk, applicant.pk, key)
     if existing_id is not None:
         return Case.objects.get(pk=existing_id)
     plan = _open_plan(implementation.pk, *publication)
@@ -391,10 +402,23 @@ def _create_draft(
             raise
         return existing
     materials = _copy_materials(case, plan)
-    _note(case, "create", applicant, data={"guide_version": plan.version, "channel": channel})
+    created = {"guide_version": plan.version, "channel": channel}
+    if recorded:
+        _note(case, "create", applicant, data=created)
+    else:
+        case.created_record = created  # type: ignore[attr-defined]
     pending = [m for m in materials if m.status == MaterialStatus.TO_BE_FETCHED]
     # The rows just inserted are the draft's whole list (ids known where the database returns them).
-    prefill.run_prefill(case, pending if all(m.pk for m in pending) else None)
+    known = all(m.pk for m in pending)
+    prefill.run_prefill(case, pending if known else None)
+    if known:
+        # What submitting it in this same transaction must check, already known here (file_application):
+        # nobody else sees the new row, so `_submit` need not lock and read it back.
+        case.fresh_publication = publication  # type: ignore[attr-defined]
+        case.lacks_required = any(  # type: ignore[attr-defined]
+            m.necessity == "required" and m.status == MaterialStatus.MISSING for m in materials
+        )
+        case.has_auto_rule = has_auto_rule  # type: ignore[attr-defined]
     return case
 
 
@@ -586,6 +610,12 @@ def _validate_for_submission(case: Case, plan: guideplan.GuidePlan) -> None:
 @transaction.atomic
 def submit(case: Case, *, actor: Any, idempotency_key: str = "") -> Case:
     """File a draft. Submitting again (double click, retry) returns the same case; never a second one."""
+    return _submit(case, actor=actor, idempotency_key=idempotency_key)
+
+
+def _submit(case: Case, *, actor: Any, idempotency_key: str, fresh: bool = False) -> Case:
+    """`submit` in the caller's transaction. `fresh`: `case` is a draft `_draft` inserted in this same
+    transaction (its row is invisible to others, and `_draft` noted what the lock statement would read)."""
     key = (idempotency_key or "").strip()[:64]
     # A key is unique per applicant: when this draft already carries it, the case filed under the key can
     # only be this one, and the locked row below says whether it is filed. Only another key needs a lookup.
@@ -599,20 +629,22 @@ def submit(case: Case, *, actor: Any, idempotency_key: str = "") -> Case:
         )
     ):
         return existing
-    case = _lock_for_submission(case)
+    publication = getattr(case, "fresh_publication", None) if fresh else None
+    if publication is None:
+        case = _lock_for_submission(case)
+        implementation = case.implementation
+        publication = (
+            implementation.name,
+            implementation.public_status,
+            implementation.published_version_id,
+            case.published_guide_at,  # type: ignore[attr-defined]
+        )
     if key and case.idempotency_key == key and case.status != CaseStatus.DRAFT:
         return case  # filed under this key: the retry gets the case it filed
     already_filed = case.status != CaseStatus.DRAFT and not key
     if already_filed and roles_of(actor, case) & {transitions.APPLICANT, transitions.WINDOW}:
         return case  # already filed: the retry sees the case it filed
-    implementation = case.implementation
-    plan = _open_plan(
-        implementation.pk,
-        implementation.name,
-        implementation.public_status,
-        implementation.published_version_id,
-        case.published_guide_at,  # type: ignore[attr-defined]
-    )
+    plan = _open_plan(case.implementation_id, *publication)
     _validate_for_submission(case, plan)
     # The lock statement said whether a 秒批 rule is on; read it before the number (the counter row
     # stays locked until commit, so nothing avoidable should run after it).
@@ -636,6 +668,7 @@ def submit(case: Case, *, actor: Any, idempotency_key: str = "") -> Case:
         "submit",
         actor=actor,
         fields=fields,
+        data=getattr(case, "created_record", None) if fresh else None,
         late=lambda: {"number": allocate_number(case.region_id, today)},
     )
     notify.applicant(
@@ -666,21 +699,36 @@ def file_application(
 ) -> Case:
     """Create and submit in one call (API clients). The same idempotency key always yields one case.
 
-    Two transactions, not one: the draft commits first, so submission takes its locks in its usual order
-    (case row, audit chain head, number counter; the counter last because every submission of the region
-    queues on it, and no transaction ever waits for a chain head while holding it). A failure in between
-    leaves the draft, which a retry with the same key finds and submits."""
-    case = create_draft(
-        implementation,
-        applicant=applicant,
-        enterprise=enterprise,
-        channel=channel,
-        form_data=form_data,
-        idempotency_key=idempotency_key,
-    )
-    if case.status != CaseStatus.DRAFT:
-        return case
-    return submit(case, actor=applicant, idempotency_key=idempotency_key)
+    One transaction: the draft and its submission commit together, so a failure leaves nothing behind
+    and a retry with the same key starts over; the filing is one event and one audit row (the applicant
+    never saw a draft). Locks come in the usual order: the new case row (nobody else sees it yet), the
+    audit chain head, the region's number counter last. A concurrent call with the same key that wins
+    the insert rolls this transaction back; its case is returned (and submitted, when another path left
+    it a draft)."""
+    if not getattr(applicant, "is_authenticated", False):
+        raise NotPermitted(_("请先登录再申请。"))
+    key = (idempotency_key or "").strip()[:64]
+    try:
+        with transaction.atomic():
+            case = _draft(
+                implementation,
+                applicant,
+                enterprise,
+                channel,
+                form_data,
+                key,
+                None,
+                savepoint=False,
+                recorded=False,
+            )
+            if case.status != CaseStatus.DRAFT:
+                return case
+            return _submit(case, actor=applicant, idempotency_key=key, fresh=True)
+    except IntegrityError:
+        existing = _winner(applicant, key)
+    if existing.status != CaseStatus.DRAFT:
+        return existing
+    return submit(existing, actor=applicant, idempotency_key=key)
 
 
 # --- pre-review and acceptance ------------------------------------------------------------------------

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
@@ -53,16 +54,30 @@ def connected_resources() -> list[Resource]:
     return list(Resource.objects.filter(is_active=True).exclude(adapter="").select_related("provider"))
 
 
+SOURCE_NAMES_KEY = "exchange:connected-source-names"
+SOURCE_NAMES_SECONDS = 60
+
+
 def connected_source_names() -> list[str]:
-    """The "共享数据或证照来源" names of every connected resource (asked on every new draft: plain SQL,
-    the same statement each time, which the ORM took longer to build than the database to answer)."""
-    table = connection.ops.quote_name(Resource._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT source_names FROM {table} WHERE is_active = %s AND adapter <> ''",  # noqa: S608
-            [True],
-        )
-        return [row[0] for row in cursor.fetchall()]
+    """The "共享数据或证照来源" names of every connected resource. Asked on every new draft, and they change
+    when an administrator connects or edits a resource: cached, dropped by `forget_source_names` when a
+    resource is saved or deleted, and at most a minute old in other processes without a shared cache."""
+    found = cache.get(SOURCE_NAMES_KEY)
+    if found is None:
+        table = connection.ops.quote_name(Resource._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT source_names FROM {table} WHERE is_active = %s AND adapter <> ''",  # noqa: S608
+                [True],
+            )
+            found = [row[0] for row in cursor.fetchall()]
+        cache.set(SOURCE_NAMES_KEY, found, SOURCE_NAMES_SECONDS)
+    return list(found)
+
+
+def forget_source_names(**_kwargs: Any) -> None:
+    """Signal receiver (Resource saved or deleted), and for tests."""
+    cache.delete(SOURCE_NAMES_KEY)
 
 
 def resources_for_material(

@@ -28,6 +28,7 @@ from django.utils.translation import gettext_lazy as _
 from yiwang.accounts import permissions
 from yiwang.accounts.models import Membership, Role
 from yiwang.cases.models import (
+    CASE_NUMBER_LENGTH,
     OPEN_STATUSES,
     Case,
     CaseStatus,
@@ -114,7 +115,16 @@ class Filters:
         if self.channel:
             condition &= Q(**{f"{prefix}channel": self.channel})
         if self.number:
-            condition &= Q(**{f"{prefix}number__startswith": self.number})
+            # 办件编号 are 20 digits (region, date, sequence): a prefix is the range of numbers it starts,
+            # which the unique index answers (a LIKE prefix would need its own index on every collation).
+            if self.number.isdigit() and self.number.isascii():
+                low, high = (
+                    self.number.ljust(CASE_NUMBER_LENGTH, "0"),
+                    self.number.ljust(CASE_NUMBER_LENGTH, "9"),
+                )
+                condition &= Q(**{f"{prefix}number__gte": low, f"{prefix}number__lte": high})
+            else:
+                condition &= Q(pk__in=[])  # no number has anything but digits
         return condition
 
 
