@@ -257,6 +257,27 @@ class Memory:
     private_mib: float
 
 
+def _cpu_seconds(pid: int) -> float:
+    try:
+        fields = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def server_cpu(server: Server, target: Target) -> float:
+    """CPU seconds used so far by the server's workers and, on PostgreSQL, the target database's backends
+    (a measurement's cost is the difference; the load generator's own CPU is not counted)."""
+    pids = server.workers()
+    if target.db == "postgres":
+        rows = query(
+            target,
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()",
+        )
+        pids += [int(row[0]) for row in rows]
+    return sum(_cpu_seconds(pid) for pid in pids)
+
+
 def memory(pid: int) -> Memory:
     """RSS from /proc/<pid>/status; PSS (shared pages split among their users) and private (USS: pages
     only this process uses) from smaps_rollup. RSS counts the mapped database file and the code shared
