@@ -74,14 +74,12 @@ def _force_login_completes_second_factor(monkeypatch: pytest.MonkeyPatch) -> Non
 
 @pytest.fixture(autouse=True)
 def _fresh_catalogue_generation() -> None:
-    """Catalogue counts are cached under the list generation, which moves when a publication commits; a
-    test's publications are rolled back without committing, so every test starts a generation of its own,
-    and with an empty catalogue API read cache."""
+    """Catalogue answers and counts are cached under the catalogue change marker, which a test's rolled-back
+    publications leave where it was: every test starts with an empty API read cache and a namespace of
+    its own for the counts (`readcache.reset`)."""
     from yiwang.catalog import readcache
-    from yiwang.catalog.selectors import bump_list_generation
 
-    bump_list_generation()
-    readcache.reset()  # the API's per-process answers too (built again from the test's settings)
+    readcache.reset()
 
 
 @pytest.fixture(autouse=True)

@@ -162,10 +162,12 @@ def test_the_header_names_the_whole_country_on_the_hub_and_the_province_elsewher
 
 
 def test_theme_and_department_counts_are_cached_until_the_catalogue_changes(
-    portal: PortalCatalog, django_assert_num_queries: Any, django_capture_on_commit_callbacks: Any
+    portal: PortalCatalog, settings: Any, django_assert_num_queries: Any
 ) -> None:
     from yiwang.catalog import services
 
+    # A check interval longer than the test: only a change made here moves this process's key at once.
+    settings.YIWANG_CATALOG_READ_CACHE_CHECK_SECONDS = 3600
     city = portal.city_bureau.region
     before = {org.pk: org.item_count for org in listing.departments_with_counts(city)}
     themes_before = {
@@ -174,9 +176,8 @@ def test_theme_and_department_counts_are_cached_until_the_catalogue_changes(
     with django_assert_num_queries(0):  # the second page view counts nothing again
         listing.departments_with_counts(city)
         listing.themes_with_counts(city)
-    # A withdrawal changes the counts at once (the published catalogue's generation moves on commit).
-    with django_capture_on_commit_callbacks(execute=True):
-        services.withdraw(portal.library_card, reason="依据文件调整，停止办理")
+    # A withdrawal in this process moves the catalogue change marker and this process reads it at once.
+    services.withdraw(portal.library_card, reason="依据文件调整，停止办理")
     after = {org.pk: org.item_count for org in listing.departments_with_counts(city)}
     themes_after = {
         t.code: t.item_count for group in listing.themes_with_counts(city).values() for t in group
@@ -184,6 +185,35 @@ def test_theme_and_department_counts_are_cached_until_the_catalogue_changes(
     library = portal.library_card.organisation_id
     assert after.get(library, 0) == before[library] - 1
     assert sum(themes_after.values()) < sum(themes_before.values())
+
+
+def test_counts_follow_a_change_made_by_another_process_within_the_check_interval(
+    portal: PortalCatalog,
+) -> None:
+    """Without a shared cache (the embedded default) each worker keeps its own counts: a withdrawal in
+    another worker reaches them through the catalogue change marker in the database."""
+    from yiwang.catalog import readcache, services
+
+    now = [1000.0]
+    here = readcache.ReadCache(max_bytes=1 << 20, check_seconds=1.0, clock=lambda: now[0])
+    elsewhere = readcache.ReadCache(max_bytes=1 << 20, check_seconds=1.0, clock=lambda: now[0])
+    city = portal.city_bureau.region
+    library = portal.library_card.organisation_id
+
+    def library_count() -> int:
+        return {org.pk: org.item_count for org in listing.departments_with_counts(city)}.get(library, 0)
+
+    readcache._instance = here
+    try:
+        before = library_count()
+        readcache._instance = elsewhere
+        services.withdraw(portal.library_card, reason="依据文件调整，停止办理")
+        readcache._instance = here
+        assert library_count() == before  # this worker has not read the marker again yet
+        now[0] += 1.0
+        assert library_count() == before - 1
+    finally:
+        readcache.reset()
 
 
 def test_a_capped_search_total_reads_as_a_lower_bound(

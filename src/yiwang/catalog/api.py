@@ -27,7 +27,6 @@ from pydantic import create_model
 from yiwang.catalog import codes, readcache, selectors
 from yiwang.catalog.models import GuideVersion, PublicStatus
 from yiwang.catalog.snapshot import CODED_FIELDS, CODED_LIST_FIELDS, PLAIN_FIELDS
-from yiwang.core import events
 from yiwang.core.validators import validate_region_code
 
 router = Router(tags=["事项目录"])
@@ -39,11 +38,6 @@ DEFAULT_PAGE_SIZE = 20
 MAX_RESULT_WINDOW = 10_000
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"
 BEIJING = dt.timezone(dt.timedelta(hours=8), "CST")
-
-# A publication or withdrawal changes list counts: forget this process's cached counts at once (other
-# processes' counts expire within selectors.COUNT_CACHE_SECONDS, or at once when they share Redis).
-events.subscribe("catalog.published", lambda event, payload: selectors.bump_list_generation())
-events.subscribe("catalog.withdrawn", lambda event, payload: selectors.bump_list_generation())
 
 
 # --- schemas: every field carries its Chinese meaning into the OpenAPI document -----------------------

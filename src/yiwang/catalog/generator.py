@@ -1146,6 +1146,3 @@ def _finish(result: GenerateResult, *, region_code: str, seed: int, actor: Any) 
                 },
             )
         _refresh_statistics()
-    from yiwang.catalog import selectors
-
-    selectors.bump_list_generation()

@@ -118,6 +118,14 @@ class ReadCache:
         """The catalogue change marker as this process last read it (None before the first read)."""
         return self._marker
 
+    def current_marker(self) -> int:
+        """The marker, read from the database when the check interval has passed (the cache follows it)."""
+        self._validate()
+        with self._lock:
+            if self._marker is not None:
+                return self._marker
+        return read_marker()  # read concurrently by another thread that failed: ask ourselves
+
     @property
     def size_bytes(self) -> int:
         return self._bytes
@@ -226,6 +234,7 @@ class ReadCache:
 
 _instance: ReadCache | None = None
 _instance_lock = threading.Lock()
+_namespace = 0
 
 
 def responses() -> ReadCache:
@@ -243,6 +252,14 @@ def responses() -> ReadCache:
     return found
 
 
+def catalogue_version() -> str:
+    """The key under which anything derived from the published catalogue may be cached anywhere (counts in
+    the shared cache, portal navigation): the change marker, as this process checks it, so every process
+    keys by the new value within one check interval of a change. `reset` (between tests, whose changes
+    roll back and so leave the marker where it was) starts a namespace of its own."""
+    return f"{responses().current_marker()}.{_namespace}"
+
+
 def drop_local() -> None:
     """Forget this process's cached answers (after a change made here, and between tests)."""
     found = _instance
@@ -251,10 +268,12 @@ def drop_local() -> None:
 
 
 def reset() -> None:
-    """Forget the process's cache altogether; the next request builds one from the current settings."""
-    global _instance
+    """Forget the process's cache altogether (the next request builds one from the current settings), and
+    key what is cached elsewhere under a fresh `catalogue_version`."""
+    global _instance, _namespace
     with _instance_lock:
         _instance = None
+        _namespace += 1
 
 
 def _settings_changed(*, setting: str, **kwargs: Any) -> None:

@@ -153,7 +153,6 @@ def guide_versions_with_parts() -> QuerySet[GuideVersion]:
 
 SNAPSHOT_CACHE_SECONDS = 24 * 3600
 COUNT_CACHE_SECONDS = 60
-_LIST_GENERATION_KEY = "catalog:list-generation"
 _CODE_OR_ID = re.compile(r"^[0-9A-Z]{1,40}$")
 _ITEM_TYPE_LABELS = {value: str(label) for value, label in codes.ItemType.choices}
 PUBLIC_VERSION_STATUSES = (GuideStatus.PUBLISHED, GuideStatus.SUPERSEDED, GuideStatus.WITHDRAWN)
@@ -495,28 +494,16 @@ def published_rows(filters: ListFilters, *, offset: int, limit: int) -> list[dic
     ]
 
 
-def list_generation() -> int:
-    return int(cache.get(_LIST_GENERATION_KEY) or 0)
-
-
-def bump_list_generation() -> None:
-    """Forget cached list counts (called when the published catalogue changes)."""
-    try:
-        cache.incr(_LIST_GENERATION_KEY)
-    except ValueError:
-        cache.add(_LIST_GENERATION_KEY, 1, None)
-
-
 def published_count(filters: ListFilters, *, up_to: int) -> tuple[int, bool]:
     """How many published implementations match, counting no further than `up_to`: (count, exact).
 
     An exact count of a million rows took 40 ms–1 s (measured), far more than the page itself, and no one
     pages past the list's result window anyway; counting stops one row past `up_to` (then the count is
-    `up_to` and not exact). Cached per filter combination for a minute, or until the next publication
-    in this process, or until this process sees the catalogue change marker move (`readcache`).
+    `up_to` and not exact). Cached per filter combination for a minute, or until the catalogue change
+    marker moves (`readcache.catalogue_version`: at once in the process that made the change, within a
+    check interval in every other).
     """
-    marker = readcache.responses().marker
-    key = f"catalog:count:{marker}:{list_generation()}:{up_to}:{filters.cache_key()}"
+    key = f"catalog:count:{readcache.catalogue_version()}:{up_to}:{filters.cache_key()}"
     found = cache.get(key)
     if found is None:
         found = _filtered(filters).order_by()[: up_to + 1].count()
