@@ -15,6 +15,7 @@ through Django's raw() (its columns get the usual conversions).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from django.db import connection, models
@@ -23,6 +24,21 @@ from yiwang.accounts.models import User
 from yiwang.catalog.models import GuideVersion, Implementation
 
 from .models import AutoApprovalRule, Case, CaseMaterial, MaterialStatus
+
+Publication = tuple[str, str, "int | None", Any]  # name, public status, published version id, its time
+
+
+@dataclass(frozen=True)
+class SubmissionFacts:
+    """What submitting a draft checks, read once: by the lock statement, or by the preflight of a draft
+    made in the same transaction (nobody else sees that row, so it need not be locked and read back)."""
+
+    publication: Publication  # the implementation's current publication
+    lacks_required: bool  # a required material is still missing (the names are read only on refusal)
+    has_auto_rule: bool  # a 秒批 rule is on for the item
+    # A draft made in the same call records no creation of its own: what its record would have said.
+    created_record: dict[str, Any] | None = None
+
 
 # Implementation columns read with the lock; the rest of the row loads on first use (deferred).
 _IMPLEMENTATION_FIELDS = (
@@ -83,7 +99,7 @@ def _preflight_statement() -> str:
 
 def draft_preflight(
     implementation_id: int, applicant_id: int, key: str
-) -> tuple[int | None, tuple[str, str, int | None, Any], bool]:
+) -> tuple[int | None, Publication, bool]:
     """(id of the applicant's case with idempotency key `key` or None, (name, public status, published
     version id, its publication time), whether a 秒批 rule is on) of the implementation;
     Implementation.DoesNotExist when gone."""
@@ -105,10 +121,10 @@ def _partial(model: type[M], values: dict[str, Any]) -> M:
     return model.from_db(connection.alias, names, [values[n] for n in names])
 
 
-def lock_for_submission(case_id: int) -> Case:
+def lock_for_submission(case_id: int) -> tuple[Case, SubmissionFacts]:
     """The case, locked (SELECT … FOR UPDATE OF the case row only: the joined rows are read, not locked,
-    as with select_for_update(of=("self",)) elsewhere), with `published_guide_at`, `lacks_required` and
-    `has_auto_rule` set, and its implementation and applicant attached (other columns load on use)."""
+    as with select_for_update(of=("self",)) elsewhere), with its implementation and applicant attached
+    (other columns load on use), and what submission checks."""
     rows = list(Case.objects.raw(_statement(), ["required", MaterialStatus.MISSING, True, case_id]))
     if not rows:
         raise Case.DoesNotExist(f"case {case_id}")
@@ -119,6 +135,15 @@ def lock_for_submission(case_id: int) -> Case:
     values = {"id": case.applicant_id}
     values.update((n, getattr(case, "applicant_" + n)) for n in _USER_FIELDS)
     case.applicant = _partial(User, values)
-    case.lacks_required = bool(case.lacks_required)  # SQLite answers EXISTS with 0/1
-    case.has_auto_rule = bool(case.has_auto_rule)
-    return case
+    implementation = case.implementation
+    facts = SubmissionFacts(
+        publication=(
+            implementation.name,
+            implementation.public_status,
+            implementation.published_version_id,
+            case.published_guide_at,
+        ),
+        lacks_required=bool(case.lacks_required),  # SQLite answers EXISTS with 0/1
+        has_auto_rule=bool(case.has_auto_rule),
+    )
+    return case, facts

@@ -326,12 +326,12 @@ def create_draft(
     args = (implementation, applicant, enterprise, channel, form_data, key, bundle)
     if connection.in_atomic_block:  # inside the caller's transaction: a savepoint keeps it usable
         with transaction.atomic():
-            return _draft(*args, savepoint=True)
+            return _draft(*args, savepoint=True)[0]
     # Our own transaction: no savepoint around the insert (two round trips). A concurrent retry with the
     # same key that wins the insert rolls this whole transaction back; its case is looked up afterwards.
     try:
         with transaction.atomic():
-            return _draft(*args, savepoint=False)
+            return _draft(*args, savepoint=False)[0]
     except IntegrityError:
         return _winner(applicant, key)
 
@@ -356,14 +356,16 @@ def _draft(
     *,
     savepoint: bool,
     recorded: bool = True,
-) -> Case:
-    """The draft, in the caller's transaction. `recorded=False` (filing in one call): no history event
-    or audit row of its own; the submission that follows in the same transaction records the filing
-    once, with what the draft's record would have said."""
+) -> tuple[Case, filingsql.SubmissionFacts | None]:
+    """The draft, in the caller's transaction, and what submitting it in that same transaction must check
+    (None for a case the key already named, or when the new material rows' ids are unknown).
+    `recorded=False` (filing in one call): no history event or audit row of its own; the submission that
+    follows in the same transaction records the filing once, with what the draft's record would have
+    said."""
     # One round trip: the case the key already names (a retry) and the item's current publication.
     existing_id, publication, has_auto_rule = filingsql.draft_preflight(implementation.pk, applicant.pk, key)
     if existing_id is not None:
-        return Case.objects.get(pk=existing_id)
+        return Case.objects.get(pk=existing_id), None
     plan = _open_plan(implementation.pk, *publication)
     if enterprise is not None and not permissions.may_act_for(
         applicant, enterprise, implementation.implementation_code
@@ -400,26 +402,27 @@ def _draft(
         existing = Case.objects.filter(applicant=applicant, idempotency_key=key).first() if key else None
         if existing is None:
             raise
-        return existing
+        return existing, None
     materials = _copy_materials(case, plan)
-    created = {"guide_version": plan.version, "channel": channel}
-    if recorded:
-        _note(case, "create", applicant, data=created)
-    else:
-        case.created_record = created  # type: ignore[attr-defined]
     pending = [m for m in materials if m.status == MaterialStatus.TO_BE_FETCHED]
     # The rows just inserted are the draft's whole list (ids known where the database returns them).
     known = all(m.pk for m in pending)
+    created = {"guide_version": plan.version, "channel": channel}
+    if recorded or not known:
+        # Without the ids the submission reads the draft back under its lock, as for any draft: then the
+        # draft keeps a record of its own.
+        _note(case, "create", applicant, data=created)
     prefill.run_prefill(case, pending if known else None)
-    if known:
-        # What submitting it in this same transaction must check, already known here (file_application):
-        # nobody else sees the new row, so `_submit` need not lock and read it back.
-        case.fresh_publication = publication  # type: ignore[attr-defined]
-        case.lacks_required = any(  # type: ignore[attr-defined]
+    if not known:
+        return case, None
+    return case, filingsql.SubmissionFacts(
+        publication=publication,
+        lacks_required=any(
             m.necessity == "required" and m.status == MaterialStatus.MISSING for m in materials
-        )
-        case.has_auto_rule = has_auto_rule  # type: ignore[attr-defined]
-    return case
+        ),
+        has_auto_rule=has_auto_rule,
+        created_record=None if recorded else created,
+    )
 
 
 @transaction.atomic
@@ -596,10 +599,10 @@ def allocate_number(region_code: str, day: dt.date) -> str:
     return f"{region_code}{day:%Y%m%d}{last:06d}"
 
 
-def _validate_for_submission(case: Case, plan: guideplan.GuidePlan) -> None:
+def _validate_for_submission(case: Case, plan: guideplan.GuidePlan, facts: filingsql.SubmissionFacts) -> None:
     plan.validate(case.form_data, for_enterprise=case.enterprise_id is not None)
-    # The lock statement said whether any required material is missing; the names only on refusal.
-    missing = _missing_required(case) if getattr(case, "lacks_required", True) else []
+    # The facts say whether any required material is missing; the names are read only on refusal.
+    missing = _missing_required(case) if facts.lacks_required else []
     if missing:
         raise CaseError(
             _("以下必要材料尚未上传：%(m)s。请上传后再提交（可共享获取的材料无需上传）。")
@@ -613,9 +616,11 @@ def submit(case: Case, *, actor: Any, idempotency_key: str = "") -> Case:
     return _submit(case, actor=actor, idempotency_key=idempotency_key)
 
 
-def _submit(case: Case, *, actor: Any, idempotency_key: str, fresh: bool = False) -> Case:
+def _submit(
+    case: Case, *, actor: Any, idempotency_key: str, fresh: filingsql.SubmissionFacts | None = None
+) -> Case:
     """`submit` in the caller's transaction. `fresh`: `case` is a draft `_draft` inserted in this same
-    transaction (its row is invisible to others, and `_draft` noted what the lock statement would read)."""
+    transaction (its row is invisible to others), with what `_draft` read in place of the lock statement."""
     key = (idempotency_key or "").strip()[:64]
     # A key is unique per applicant: when this draft already carries it, the case filed under the key can
     # only be this one, and the locked row below says whether it is filed. Only another key needs a lookup.
@@ -629,26 +634,19 @@ def _submit(case: Case, *, actor: Any, idempotency_key: str, fresh: bool = False
         )
     ):
         return existing
-    publication = getattr(case, "fresh_publication", None) if fresh else None
-    if publication is None:
-        case = _lock_for_submission(case)
-        implementation = case.implementation
-        publication = (
-            implementation.name,
-            implementation.public_status,
-            implementation.published_version_id,
-            case.published_guide_at,  # type: ignore[attr-defined]
-        )
+    facts = fresh
+    if facts is None:
+        case, facts = _lock_for_submission(case)
     if key and case.idempotency_key == key and case.status != CaseStatus.DRAFT:
         return case  # filed under this key: the retry gets the case it filed
     already_filed = case.status != CaseStatus.DRAFT and not key
     if already_filed and roles_of(actor, case) & {transitions.APPLICANT, transitions.WINDOW}:
         return case  # already filed: the retry sees the case it filed
-    plan = _open_plan(case.implementation_id, *publication)
-    _validate_for_submission(case, plan)
-    # The lock statement said whether a 秒批 rule is on; read it before the number (the counter row
-    # stays locked until commit, so nothing avoidable should run after it).
-    rule = _auto_approval_rule(case) if getattr(case, "has_auto_rule", True) else None
+    plan = _open_plan(case.implementation_id, *facts.publication)
+    _validate_for_submission(case, plan, facts)
+    # The facts say whether a 秒批 rule is on; read it before the number (the counter row stays locked
+    # until commit, so nothing avoidable should run after it).
+    rule = _auto_approval_rule(case) if facts.has_auto_rule else None
     now = timezone.now()
     today = timezone.localdate(now)
     fields: dict[str, Any] = {
@@ -668,7 +666,7 @@ def _submit(case: Case, *, actor: Any, idempotency_key: str, fresh: bool = False
         "submit",
         actor=actor,
         fields=fields,
-        data=getattr(case, "created_record", None) if fresh else None,
+        data=facts.created_record,
         late=lambda: {"number": allocate_number(case.region_id, today)},
     )
     notify.applicant(
@@ -681,7 +679,7 @@ def _submit(case: Case, *, actor: Any, idempotency_key: str, fresh: bool = False
     return case
 
 
-def _lock_for_submission(case: Case) -> Case:
+def _lock_for_submission(case: Case) -> tuple[Case, filingsql.SubmissionFacts]:
     """Lock the draft, reading in the same statement what submission checks (cases.filingsql): the
     implementation's current publication, whether a required material is missing, whether a 秒批 rule is
     on, and the applicant. The guide row itself is not read: cases.guideplan has its content."""
@@ -710,7 +708,7 @@ def file_application(
     key = (idempotency_key or "").strip()[:64]
     try:
         with transaction.atomic():
-            case = _draft(
+            case, facts = _draft(
                 implementation,
                 applicant,
                 enterprise,
@@ -723,7 +721,7 @@ def file_application(
             )
             if case.status != CaseStatus.DRAFT:
                 return case
-            return _submit(case, actor=applicant, idempotency_key=key, fresh=True)
+            return _submit(case, actor=applicant, idempotency_key=key, fresh=facts)
     except IntegrityError:
         existing = _winner(applicant, key)
     if existing.status != CaseStatus.DRAFT:
