@@ -16,7 +16,6 @@ function here does nothing and the dashboards show no 好差评 row.
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +25,7 @@ from django.db import connection, transaction
 from django.db.models import CharField, Count, DateField, F, IntegerField, Max, Q, Value
 from django.db.models.functions import TruncMonth
 
+from . import incremental
 from .models import ALL_ITEMS, RefreshCursor, ReviewFact, ReviewSummary
 
 KEY_NAMES = ("grain", "day", "organisation_id", "item_id", "region_id")
@@ -35,7 +35,6 @@ ORDER_CURSOR = "review_orders"
 CHUNK = 500
 SCAN_CHUNK = 5000
 
-Deltas = dict[tuple[Any, ...], dict[str, int]]
 Rows = dict[tuple[Any, ...], dict[str, int]]
 
 
@@ -109,37 +108,26 @@ def contributions_for(review_ids: Iterable[int]) -> dict[int, ReviewContribution
     return {row["pk"]: _contribution(row) for row in rows}
 
 
-def _stored(row: ReviewFact) -> ReviewContribution:
-    return ReviewContribution(
-        review_id=row.review_id,
-        organisation_id=row.organisation_id,
-        implementation_id=row.implementation_id,
-        region_id=row.region_id,
-        rated_on=row.rated_on,
-        satisfied=row.satisfied,
-        bad=row.bad,
-        rectified=row.rectified,
+def _contributions(contribution: ReviewContribution) -> list[incremental.Contribution]:
+    return [("reviews", key, values) for key, values in contribution.rows()]
+
+
+def _review_source() -> Any:
+    from yiwang.reviews.models import Review
+
+    return Review
+
+
+def _review_facts() -> incremental.FactTable[ReviewContribution]:
+    return incremental.FactTable(
+        source=_review_source(),
+        model=ReviewFact,
+        source_field="review_id",
+        fact_type=ReviewContribution,
+        current=contributions_for,
+        contributions=_contributions,
+        summaries={"reviews": (ReviewSummary, KEY_NAMES)},
     )
-
-
-def _fact_row(c: ReviewContribution) -> ReviewFact:
-    return ReviewFact(
-        review_id=c.review_id,
-        organisation_id=c.organisation_id,
-        implementation_id=c.implementation_id,
-        region_id=c.region_id,
-        rated_on=c.rated_on,
-        satisfied=c.satisfied,
-        bad=c.bad,
-        rectified=c.rectified,
-    )
-
-
-def _add(deltas: Deltas, contribution: ReviewContribution, sign: int) -> None:
-    for key, values in contribution.rows():
-        cell = deltas.setdefault(key, defaultdict(int))
-        for name, value in values.items():
-            cell[name] += sign * value
 
 
 # --- incremental -----------------------------------------------------------------------------------------
@@ -149,41 +137,7 @@ def refresh_reviews(review_ids: Iterable[int]) -> int:
     """Bring the facts and summary rows of these reviews up to date; returns how many changed."""
     if not available():
         return 0
-    ids = sorted(set(review_ids))
-    changed = 0
-    for start in range(0, len(ids), CHUNK):
-        changed += _refresh_chunk(ids[start : start + CHUNK])
-    return changed
-
-
-@transaction.atomic
-def _refresh_chunk(ids: list[int]) -> int:
-    from yiwang.reviews.models import Review
-
-    from .summary import apply_deltas
-
-    # Lock the reviews in id order: two refreshes of one review run one after the other, and each sees
-    # one committed state of it.
-    list(Review.objects.select_for_update(of=("self",)).filter(pk__in=ids).order_by("pk").values_list("pk"))
-    old = {row.review_id: _stored(row) for row in ReviewFact.objects.filter(review_id__in=ids)}
-    new = contributions_for(ids)
-    deltas: Deltas = {}
-    stale = []
-    for review_id in ids:
-        before, after = old.get(review_id), new.get(review_id)
-        if before == after:
-            continue
-        stale.append(review_id)
-        if before is not None:
-            _add(deltas, before, -1)
-        if after is not None:
-            _add(deltas, after, +1)
-    if not stale:
-        return 0
-    apply_deltas(ReviewSummary, KEY_NAMES, deltas)
-    ReviewFact.objects.filter(review_id__in=stale).delete()
-    ReviewFact.objects.bulk_create([_fact_row(new[i]) for i in stale if i in new])
-    return len(stale)
+    return incremental.refresh(_review_facts(), review_ids, chunk=CHUNK)
 
 
 def catch_up(limit: int | None = None) -> int:
@@ -340,13 +294,14 @@ def expected_rows() -> Rows:
     """The summary rows a full recompute gives, computed in Python from the reviews (tests, `verify`)."""
     if not available():
         return {}
-    deltas: Deltas = {}
+    tables: dict[str, incremental.Deltas] = {}
     last = 0
     base = _counted_reviews().order_by("pk")
     while rows := list(base.filter(pk__gt=last).values(*COLUMNS, "work_order__status")[:SCAN_CHUNK]):
         for row in rows:
-            _add(deltas, _contribution(row), +1)
+            incremental.add(tables, _contributions(_contribution(row)), +1)
         last = rows[-1]["pk"]
+    deltas = tables.get("reviews", {})
     return {key: dict(values) for key, values in deltas.items() if values.get("cases")}
 
 

@@ -1,10 +1,8 @@
 """Keeping the summary tables in step with the cases.
 
-Incremental: every `case.*` event refreshes its case (a Celery task, eager without a broker). A refresh
-locks the case row, reads the case's stored fact (its current contribution) and its new fact, and applies
-the difference to the summary rows with F() increments — two refreshes of different cases that touch the
-same summary row both land. Rows whose count falls to zero are deleted, so the tables hold exactly the
-non-empty cells of a full recompute.
+Incremental: every `case.*` event refreshes its case (a Celery task, eager without a broker): the case's
+stored fact (its current contribution) against its new fact, the difference applied to the summary rows
+(`incremental`, shared with the 好差评 summary).
 
 Durable: events are in-process and a crash can lose one, so `catch_up` walks the append-only CaseEvent log
 from a stored cursor and refreshes every case that has moved since (idempotent: a refresh recomputes from
@@ -16,11 +14,10 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import logging
-from collections import defaultdict
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import Count, DateField, F, IntegerField, Max, Min, Q, Sum, Value
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
@@ -29,7 +26,7 @@ from yiwang.cases.models import Case, CaseEvent, CaseMaterial, Channel, Delivery
 from yiwang.catalog import codes
 from yiwang.core import workdays
 
-from . import facts, review_summary
+from . import facts, incremental, review_summary
 from .facts import Fact
 from .models import (
     ALL_ITEMS,
@@ -67,114 +64,21 @@ CHUNK = 500
 REBUILD_CHUNK = 5000
 CURSOR = "case_events"
 
-Deltas = dict[tuple[Any, ...], dict[str, int]]
-TableDeltas = dict[str, Deltas]
 
-
-def _stored_fact(row: CaseFact) -> Fact:
-    return Fact(
-        case_id=row.case_id,
-        organisation_id=row.organisation_id,
-        implementation_id=row.implementation_id,
-        region_id=row.region_id,
-        channel=row.channel,
-        status=row.status,
-        submitted_on=row.submitted_on,
-        completed_on=row.completed_on,
-        on_time=row.on_time,
-        one_visit=row.one_visit,
-        handling_days=row.handling_days,
-        promised_days=row.promised_days,
-        legal_days=row.legal_days,
-        exempted_materials=row.exempted_materials,
-    )
-
-
-def _fact_row(fact: Fact) -> CaseFact:
-    return CaseFact(
-        case_id=fact.case_id,
-        organisation_id=fact.organisation_id,
-        implementation_id=fact.implementation_id,
-        region_id=fact.region_id,
-        channel=fact.channel,
-        status=fact.status,
-        submitted_on=fact.submitted_on,
-        completed_on=fact.completed_on,
-        on_time=fact.on_time,
-        one_visit=fact.one_visit,
-        handling_days=fact.handling_days,
-        promised_days=fact.promised_days,
-        legal_days=fact.legal_days,
-        exempted_materials=fact.exempted_materials,
-    )
-
-
-def _add(deltas: TableDeltas, fact: Fact, sign: int) -> None:
-    for table, key, values in fact.contributions():
-        cell = deltas.setdefault(table, {}).setdefault(key, defaultdict(int))
-        for name, value in values.items():
-            cell[name] += sign * value
-
-
-def apply_deltas(model: Any, key_names: tuple[str, ...], deltas: Deltas) -> None:
-    """Add the deltas to the summary rows (F() increments, creating missing rows), drop emptied rows."""
-    for key, changes in deltas.items():
-        changes = {name: value for name, value in changes.items() if value}
-        if not changes:
-            continue
-        where = dict(zip(key_names, key, strict=True))
-        increments = {name: F(name) + value for name, value in changes.items()}
-        if model.objects.filter(**where).update(**increments):
-            continue
-        try:
-            with transaction.atomic():
-                model.objects.create(**where, **changes)
-        except IntegrityError:  # another refresh created the row meanwhile: add to it
-            model.objects.filter(**where).update(**increments)
-    # Empty cells go, so the table holds exactly the non-empty cells of a full recompute. In slices: a long
-    # OR chain would pass SQLite's expression depth limit.
-    keys = list(deltas)
-    for start in range(0, len(keys), 100):
-        touched = Q(pk__in=[])
-        for key in keys[start : start + 100]:
-            touched |= Q(**dict(zip(key_names, key, strict=True)))
-        model.objects.filter(touched, cases__lte=0).delete()
+CASE_FACTS: incremental.FactTable[Fact] = incremental.FactTable(
+    source=Case,
+    model=CaseFact,
+    source_field="case_id",
+    fact_type=Fact,
+    current=facts.facts_for,
+    contributions=Fact.contributions,
+    summaries={name: (model, key_names) for name, (model, key_names, _values) in TABLES.items()},
+)
 
 
 def refresh_cases(case_ids: Iterable[int]) -> int:
     """Bring the facts and summary rows of these cases up to date; returns how many facts changed."""
-    ids = sorted(set(case_ids))
-    changed = 0
-    for start in range(0, len(ids), CHUNK):
-        changed += _refresh_chunk(ids[start : start + CHUNK])
-    return changed
-
-
-@transaction.atomic
-def _refresh_chunk(ids: list[int]) -> int:
-    # Lock the cases (in id order, as every refresh does): a refresh sees one consistent state of each
-    # case and two refreshes of the same case run one after the other.
-    list(Case.objects.select_for_update(of=("self",)).filter(pk__in=ids).order_by("pk").values_list("pk"))
-    old = {row.case_id: _stored_fact(row) for row in CaseFact.objects.filter(case_id__in=ids)}
-    new = facts.facts_for(ids)
-    deltas: TableDeltas = {}
-    stale = []
-    for case_id in ids:
-        before, after = old.get(case_id), new.get(case_id)
-        if before == after:
-            continue
-        stale.append(case_id)
-        if before is not None:
-            _add(deltas, before, -1)
-        if after is not None:
-            _add(deltas, after, +1)
-    if not stale:
-        return 0
-    for table, (model, key_names, _values) in TABLES.items():
-        apply_deltas(model, key_names, deltas.get(table, {}))
-    CaseFact.objects.filter(case_id__in=stale).delete()
-    CaseFact.objects.bulk_create([_fact_row(new[i]) for i in stale if i in new])
-    return len(stale)
+    return incremental.refresh(CASE_FACTS, case_ids, chunk=CHUNK)
 
 
 # --- full recompute ------------------------------------------------------------------------------------
@@ -185,9 +89,9 @@ Rows = dict[str, dict[tuple[Any, ...], dict[str, int]]]
 
 def expected_rows() -> Rows:
     """What the summary tables must hold, computed from the cases alone (tests, `verify`)."""
-    deltas: TableDeltas = {}
+    deltas: dict[str, incremental.Deltas] = {}
     for fact in _all_facts():
-        _add(deltas, fact, +1)
+        incremental.add(deltas, fact.contributions(), +1)
     result = {
         table: {k: dict(v) for k, v in deltas.get(table, {}).items() if v.get("cases")} for table in TABLES
     }
