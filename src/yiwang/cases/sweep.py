@@ -220,7 +220,7 @@ def _escalate(today: dt.date, result: SweepResult) -> None:
                 "sr": step_red_by_org.get(organisation_id, 0),
                 "sy": step_yellow_by_org.get(organisation_id, 0),
             }
-        notify.staff(messages, messages, title=_("办件时限提醒"))
+        notify.staff(organisations, messages, title=_("办件时限提醒"))
         if result.red or result.yellow or result.step_red or result.step_yellow:
             events.publish(
                 "case.warnings",
