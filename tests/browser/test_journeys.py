@@ -55,6 +55,7 @@ def test_filters_narrow_the_results(page: Any, portal: Any) -> None:
     page.wait_for_url(re.compile(r"fully_online=1"))
     assert result_names(page) == ["公共图书馆读者证办理"] and shown_count(page) == 1
     page.get_by_role("link", name="清除筛选").click()
+    page.wait_for_url(lambda url: "audience" not in url and "fully_online" not in url)
     assert shown_count(page) == everything
 
 
