@@ -131,6 +131,19 @@ def test_json_round_trip_into_an_empty_database() -> None:
     assert withdrawn.versions.get().status_reason == "依据省政府文件取消"
 
 
+def test_reimporting_the_same_document_changes_nothing_and_keeps_the_marker() -> None:
+    from yiwang.catalog import readcache
+
+    exported = build_catalogue()
+    before = readcache.read_marker()
+    report = exchange.import_document(copy.deepcopy(exported))
+    assert not report.changed and report.unchanged["implementations"] == 3
+    assert readcache.read_marker() == before  # every process's API cache stays warm
+    exported["organisations"][0]["name"] += "（新）"
+    assert exchange.import_document(copy.deepcopy(exported)).changed
+    assert readcache.read_marker() > before  # a new organisation name shows in cached answers too
+
+
 def test_export_without_drafts_and_filtered_export_is_self_contained() -> None:
     build_catalogue()
     public = exchange.export_document()

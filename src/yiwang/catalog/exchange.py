@@ -890,14 +890,17 @@ def import_document(
     if report.errors:
         raise ImportFailed(report)
     with transaction.atomic():
-        # The catalogue change marker before any row lock (as catalog.services.publish takes it): the
-        # import publishes and withdraws through the services, in this one transaction; taking the marker
-        # first makes a publication made meanwhile wait for the import instead of deadlocking with it.
-        readcache.catalogue_changed()
+        # The catalogue change marker's lock before any row lock (as catalog.services.publish takes it):
+        # the import publishes and withdraws through the services, in this one transaction; taking the
+        # marker first makes a publication made meanwhile wait for the import instead of deadlocking with
+        # it. It moves only when the import changed something (an organisation's new name shows in the
+        # API's cached answers too), so re-importing the same document leaves every process's cache warm.
+        readcache.hold_marker()
         _Writer(parsed, report, actor=actor, publish=publish, progress=progress).run()
         if report.errors:
             raise ImportFailed(report)  # inside the transaction: everything rolls back
         if report.changed:
+            readcache.catalogue_changed()
             audit.record(
                 actor=actor,
                 action="catalog.import",

@@ -72,6 +72,13 @@ def catalogue_changed() -> None:
     transaction.on_commit(drop_local)
 
 
+def hold_marker() -> None:
+    """Lock the marker row in the current transaction without moving it: for a writer that may or may not
+    change the catalogue (an import), so that it takes the marker first, in the usual lock order, and
+    moves it (`catalogue_changed`) only when something did change."""
+    list(CatalogueGeneration.objects.select_for_update().filter(pk=MARKER_PK).values_list("pk"))
+
+
 @dataclass
 class Stats:
     hits: int = 0
