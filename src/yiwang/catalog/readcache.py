@@ -131,7 +131,7 @@ class ReadCache:
         with self._lock:
             if self._marker is not None:
                 return self._marker
-        return read_marker()  # read concurrently by another thread that failed: ask ourselves
+        return read_marker()  # another thread is reading it for the first time: read it here too
 
     @property
     def size_bytes(self) -> int:
