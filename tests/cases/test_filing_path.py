@@ -11,9 +11,11 @@ from django.test.utils import CaptureQueriesContext
 
 from cases.case_factories import applicant, filed_case, form_for, publish, upload_required
 from catalog.factories import make_guide
+from yiwang.accounts.models import RealNameLevel
 from yiwang.cases import formschema, guideplan, prefill, services
 from yiwang.cases.errors import CaseError
-from yiwang.cases.models import Case, CaseStatus, MaterialStatus
+from yiwang.cases.models import AutoApprovalRule, Case, CaseStatus, MaterialStatus
+from yiwang.catalog import codes
 from yiwang.catalog import services as catalog_services
 from yiwang.core import audit
 from yiwang.core.models import AuditEntry
@@ -156,6 +158,61 @@ def test_a_filing_refused_in_one_call_leaves_no_draft_and_the_retry_starts_over(
             )
         assert not Case.objects.filter(applicant=person).exists()
         assert not AuditEntry.objects.filter(object_type="cases.case").exists()
+
+
+# An item whose required materials are all obtained by sharing: a one-call filing needs no upload.
+SHARED_ONLY = [
+    {
+        "name": name,
+        "obtainable_by": codes.MaterialObtainable.LICENCE,
+        "obtainable_source": f"{name}电子证照",
+        "source_channel": codes.MaterialSourceChannel.GOVERNMENT,
+    }
+    for name in ("营业执照", "建设工程规划许可证")
+]
+
+
+def _sharing(obtained: bool) -> Any:
+    def provider(case: Any, materials: Any) -> list[prefill.PrefillResult]:
+        message = "已获取" if obtained else "共享库未查到"
+        return [prefill.PrefillResult(m.pk, obtained, "测试来源", message) for m in materials]
+
+    return provider
+
+
+def test_a_one_call_filing_counts_a_material_sharing_could_not_obtain_as_missing() -> None:
+    """The one-call path checks the material list it just wrote instead of reading it back under a lock:
+    what sharing failed to obtain must be missing there too."""
+    implementation = publish(materials=SHARED_ONLY)
+    person = applicant()
+    provider = _sharing(obtained=False)
+    prefill.register_prefill_provider(provider)
+    try:
+        with pytest.raises(CaseError, match="营业执照"):
+            services.file_application(
+                implementation, applicant=person, form_data=form_for(person), idempotency_key="shared"
+            )
+    finally:
+        prefill.unregister_prefill_provider(provider)
+    assert not Case.objects.filter(applicant=person).exists()
+
+
+def test_a_one_call_filing_is_decided_by_its_items_automatic_rule() -> None:
+    """The one-call path learns from its preflight whether a 秒批 rule is on."""
+    implementation = publish(materials=SHARED_ONLY)
+    AutoApprovalRule.objects.create(implementation=implementation, description="材料齐全且人口库核验通过")
+    person = applicant(level=RealNameLevel.L2)
+    provider = _sharing(obtained=True)
+    prefill.register_prefill_provider(provider)
+    try:
+        case = services.file_application(
+            implementation, applicant=person, form_data=form_for(person), idempotency_key="rule"
+        )
+    finally:
+        prefill.unregister_prefill_provider(provider)
+    case.refresh_from_db()
+    assert case.status == CaseStatus.APPROVED and case.auto_decided
+    assert set(case.materials.values_list("status", flat=True)) == {MaterialStatus.FETCHED}
 
 
 def test_the_applicants_inbox_row_commits_with_the_change_and_sms_waits_for_the_commit(
