@@ -398,11 +398,7 @@ def _draft(
     except IntegrityError:
         if not savepoint:
             raise  # the transaction is spoilt: create_draft looks the winner up after the rollback
-        # A concurrent retry with the same key won the insert: return its case.
-        existing = Case.objects.filter(applicant=applicant, idempotency_key=key).first() if key else None
-        if existing is None:
-            raise
-        return existing, None
+        return _winner(applicant, key), None  # a concurrent retry with the same key won the insert
     materials = _copy_materials(case, plan)
     pending = [m for m in materials if m.status == MaterialStatus.TO_BE_FETCHED]
     # The rows just inserted are the draft's whole list (ids known where the database returns them).

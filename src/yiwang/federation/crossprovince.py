@@ -436,8 +436,12 @@ def on_case_events(event: str, payloads: list[dict[str, Any]]) -> None:
     case_ids = [p["case_id"] for p in payloads if isinstance(p.get("case_id"), int)]
     if not case_ids:
         return
-    for forwarded in ForwardedCase.objects.filter(case_id__in=case_ids):
-        peer = Peer.objects.filter(code=forwarded.origin).first()
+    forwarded_cases = list(ForwardedCase.objects.filter(case_id__in=case_ids))
+    if not forwarded_cases:
+        return
+    peers = {peer.code: peer for peer in Peer.objects.filter(code__in={f.origin for f in forwarded_cases})}
+    for forwarded in forwarded_cases:
+        peer = peers.get(forwarded.origin)
         if peer is None:
             continue
         with transaction.atomic():
