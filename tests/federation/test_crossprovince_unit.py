@@ -205,3 +205,39 @@ def test_pages_for_the_person_and_the_clerk(client: Client) -> None:
     assert client.get(f"/federation/cross/{cross.reference}").status_code == 200
     CrossCasePart.objects.update(state=PartState.CLOSED)
     assert identity.local_node().code == "330000" and sm2.fingerprint(make_sender("310000").keys.public_hex)
+
+
+def test_cases_forwarded_from_other_nodes_report_a_deemed_acceptance_in_one_batch(
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    """The sweep's deemed acceptances reach the forwarding subscriber as one batch: every forwarded case
+    among them is reported to its own origin, local cases are left alone."""
+    import uuid
+
+    from cases.case_factories import filed_case, publish
+    from yiwang.cases.models import CaseStatus
+    from yiwang.cases.sweep import sweep
+    from yiwang.core import calendar_data, workdays
+    from yiwang.federation.cross_models import CrossDelivery, CrossMode, ForwardedCase
+
+    calendar_data.seed_calendar([2025, 2026, 2027])  # deadlines in working days (as in tests/cases)
+    workdays.clear_cache()
+    make_sender("320000"), make_sender("440000")
+    implementation = publish(make_organisation())
+    cases = [filed_case(implementation, make_person()) for _ in range(3)]
+    for case, origin in zip(cases, ("320000", "440000"), strict=False):  # the third is a local case
+        ForwardedCase.objects.create(
+            part_reference=uuid.uuid4(),
+            origin=origin,
+            mode=CrossMode.ONLINE,
+            case=case,
+            delivery=CrossDelivery.ELECTRONIC,
+        )
+    assert cases[0].acceptance_due is not None
+    with django_capture_on_commit_callbacks(execute=True):
+        assert sweep(cases[0].acceptance_due + dt.timedelta(days=1)).deemed_accepted == 3
+    reports = OutboxMessage.objects.filter(kind="case.status").select_related("peer")
+    assert {(m.peer.code, m.payload["status"]) for m in reports} == {
+        ("320000", CaseStatus.ACCEPTED),
+        ("440000", CaseStatus.ACCEPTED),
+    }
