@@ -587,8 +587,9 @@ class BundleMember(models.Model):
 
 class CatalogueGeneration(models.Model):
     """One row: a number that moves, in the same transaction, with every change to what the public
-    catalogue API serves (publication, withdrawal, bulk generation). Every process of every deployment
-    sees it without Redis; `catalog.readcache` drops its in-memory copies of API answers when it moves."""
+    catalogue API serves (publication, withdrawal, bulk generation, an import that changed something).
+    Every process of every deployment sees it without Redis; `catalog.readcache` drops its in-memory
+    copies of API answers when it moves."""
 
     value = models.BigIntegerField(_("目录变更序号"), default=0)
 
